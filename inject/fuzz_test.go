@@ -1,0 +1,137 @@
+package inject
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+)
+
+func FuzzInject(f *testing.F) {
+	for _, tc := range injectCases {
+		f.Add([]byte(tc.in))
+		f.Add([]byte(strings.ReplaceAll(tc.want, "{TAG}", string(testTag))))
+	}
+	for _, s := range []string{
+		"",
+		"<",
+		"<a",
+		"</",
+		"<!--",
+		"<!-- </body> -->",
+		"<script>var s='</body>'</script></body>",
+		"<textarea></body></textarea></body>",
+		"<title></body></title>",
+		"<body><template></body></template>",
+		"<plaintext></body>",
+		"<!DOCTYPE html><a",
+		"\xEF\xBB\xBF<a",
+		"\xFF\xFE<\x00b\x00>",
+		"<a b=/>",
+		"</BODY></Body>",
+		"<![CDATA[</body>]]>",
+		"<?php </body> ?>",
+	} {
+		f.Add([]byte(s))
+	}
+
+	tag := Tag(12345)
+	startTag := tag[:bytes.IndexByte(tag, '>')+1]
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := Find(bytes.NewReader(in))
+		if err != nil {
+			t.Fatalf("Find: %v", err)
+		}
+		var buf bytes.Buffer
+		injected, err := Inject(&buf, bytes.NewReader(in), tag)
+		if err != nil {
+			t.Fatalf("Inject: %v", err)
+		}
+		out := buf.Bytes()
+		if injected != p.OK {
+			t.Fatalf("Inject reported injected=%v, Find = %+v", injected, p)
+		}
+		if p.OK != (p.Reason == None) {
+			t.Fatalf("Find = %+v: OK and Reason disagree", p)
+		}
+
+		if !injected {
+			if !bytes.Equal(out, in) {
+				t.Fatalf("not injected, but output differs from input:\n in %q\nout %q", in, out)
+			}
+		} else {
+			off := p.Offset
+			if off < 0 || off > int64(len(in)) {
+				t.Fatalf("offset %d out of range for %d bytes", off, len(in))
+			}
+			if len(out) != len(in)+len(tag) {
+				t.Fatalf("output has %d bytes, want %d+%d", len(out), len(in), len(tag))
+			}
+			if !bytes.Equal(out[off:off+int64(len(tag))], tag) {
+				t.Fatalf("tag not at offset %d in %q", off, out)
+			}
+			removed := append(bytes.Clone(out[:off]), out[off+int64(len(tag)):]...)
+			if !bytes.Equal(removed, in) {
+				t.Fatalf("output without the tag differs from input:\n in %q\nout %q", in, out)
+			}
+			if bytes.HasPrefix(in, utf8BOM) && off < 3 {
+				t.Fatalf("offset %d is inside the byte order mark", off)
+			}
+			if end := leadingDoctypeEnd(in); off < end {
+				t.Fatalf("offset %d is before the end of the leading doctype at %d", off, end)
+			}
+			if raw := tokenAt(out, off); !bytes.Equal(raw, startTag) {
+				t.Fatalf("the token at offset %d is %q, want the tag's start tag %q", off, raw, startTag)
+			}
+		}
+
+		if got, max := bytes.Count(out, tag), bytes.Count(in, tag)+1; got > max {
+			t.Fatalf("output has %d tags, want at most %d", got, max)
+		}
+
+		var again bytes.Buffer
+		if _, err := Inject(&again, bytes.NewReader(out), tag); err != nil {
+			t.Fatalf("Inject again: %v", err)
+		}
+		if !bytes.Equal(again.Bytes(), out) {
+			t.Fatalf("Inject is not idempotent:\nonce  %q\ntwice %q", out, again.Bytes())
+		}
+	})
+}
+
+// leadingDoctypeEnd returns the offset just after a doctype that is the
+// first token of b (after a UTF-8 byte order mark), or 0 when there is none.
+func leadingDoctypeEnd(b []byte) int64 {
+	start := 0
+	if bytes.HasPrefix(b, utf8BOM) {
+		start = len(utf8BOM)
+	}
+	z := html.NewTokenizer(bytes.NewReader(b[start:]))
+	if z.Next() != html.DoctypeToken {
+		return 0
+	}
+	return int64(start + len(z.Raw()))
+}
+
+// tokenAt tokenizes b and returns the raw bytes of the start tag for a
+// script that begins at off, or nil when no such token begins there.
+func tokenAt(b []byte, off int64) []byte {
+	z := html.NewTokenizer(bytes.NewReader(b))
+	var pos int64
+	for pos <= off {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return nil
+		}
+		// Clone before TagName, which lower-cases the name in place.
+		raw := bytes.Clone(z.Raw())
+		if pos == off && tt == html.StartTagToken {
+			if name, _ := z.TagName(); string(name) == "script" {
+				return raw
+			}
+		}
+		pos += int64(len(raw))
+	}
+	return nil
+}

@@ -1,0 +1,406 @@
+package inject
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+
+	"golang.org/x/net/html"
+)
+
+// ClientPath is the URL path of the client script. A <script> start tag
+// whose src attribute equals it marks a page as already injected.
+const ClientPath = "/__hotserve/client.js"
+
+// MaxScan bounds how much of a document Find reads while looking for proof
+// that it is a whole document (1 MiB). A page that gives no such proof within
+// it is served unchanged (Reason TooLarge), so a huge file that is not HTML
+// after all is never buffered whole.
+const MaxScan = 1 << 20
+
+// sniffLen is how many leading bytes are checked for binary data; it is the
+// length WHATWG MIME sniffing looks at.
+const sniffLen = 512
+
+// Tag returns the tag hotserve inserts for build:
+//
+//	<script src="/__hotserve/client.js" data-build="BUILD" async></script>
+//
+// with BUILD in decimal. The script is external so that pages with a
+// "script-src 'self'" policy still run it, and async so that it never delays
+// rendering.
+func Tag(build int64) []byte {
+	b := make([]byte, 0, 80)
+	b = append(b, `<script src="`...)
+	b = append(b, ClientPath...)
+	b = append(b, `" data-build="`...)
+	b = strconv.AppendInt(b, build, 10)
+	b = append(b, `" async></script>`...)
+	return b
+}
+
+// Point says where the tag goes in a document, or why it does not.
+type Point struct {
+	// Offset is the byte offset at which to insert the tag. It is
+	// meaningful only when OK is true, and zero otherwise.
+	Offset int64
+	// OK is true when the tag should be inserted at Offset.
+	OK bool
+	// Reason says why the tag should not be inserted; it is None when OK.
+	Reason Reason
+}
+
+// Reason says why a document does not get the tag.
+type Reason int
+
+const (
+	// None means the document gets the tag.
+	None Reason = iota
+	// Fragment means the document has no doctype and no <html>, <head>
+	// or <body> start tag, so it is a partial meant to be inserted into
+	// another page.
+	Fragment
+	// AlreadyInjected means the client script tag is already at the
+	// insertion point.
+	AlreadyInjected
+	// UTF16 means the document starts with a UTF-16 byte order mark.
+	UTF16
+	// Binary means the first 512 bytes hold a byte that never occurs in
+	// text.
+	Binary
+	// TooLarge means no proof of a whole document was found in the first
+	// MaxScan bytes.
+	TooLarge
+)
+
+// String returns a short phrase fit for a log line such as
+// "page.html: reload script not injected: <phrase>".
+func (r Reason) String() string {
+	switch r {
+	case None:
+		return "insertion point found"
+	case Fragment:
+		return "no <html>, <head>, <body> or doctype"
+	case AlreadyInjected:
+		return "client script already present"
+	case UTF16:
+		return "UTF-16 encoded"
+	case Binary:
+		return "binary data in the first 512 bytes"
+	case TooLarge:
+		return "no <html>, <head>, <body> or doctype in the first 1 MiB"
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Find reads the document from r only as far as needed to decide, and
+// returns the insertion point. It never reads more than MaxScan bytes. The
+// error is non-nil only when reading r fails with an error other than
+// io.EOF; it is returned as r returned it.
+func Find(r io.Reader) (Point, error) {
+	return find(&source{r: r})
+}
+
+// Inject copies src to dst, inserting tag at the point Find would choose,
+// and reports whether it inserted. It streams: the bytes Find had to read are
+// held in memory (at most MaxScan plus one tokenizer buffer), and after the
+// decision the rest of src is copied with io.Copy, never tokenized. If
+// reading src fails before the decision, nothing is written to dst.
+func Inject(dst io.Writer, src io.Reader, tag []byte) (injected bool, err error) {
+	s := &source{r: src, keep: true}
+	p, err := find(s)
+	if err != nil {
+		return false, err
+	}
+	if p.OK {
+		if _, err := dst.Write(s.kept[:p.Offset]); err != nil {
+			return false, err
+		}
+		if _, err := dst.Write(tag); err != nil {
+			return false, err
+		}
+		if _, err := dst.Write(s.kept[p.Offset:]); err != nil {
+			return true, err
+		}
+	} else if _, err := dst.Write(s.kept); err != nil {
+		return false, err
+	}
+	if s.eof {
+		return p.OK, nil
+	}
+	_, err = io.Copy(dst, src)
+	return p.OK, err
+}
+
+// source is the reader the tokenizer pulls from. It refuses to read past
+// MaxScan, and remembers whether it had to, so that a page that ran out of
+// budget is not mistaken for one that ended. When keep is set it also keeps
+// every byte it read, for Inject to write out: Inject copies these, never the
+// tokenizer's Raw bytes, which TagName lower-cases in place.
+type source struct {
+	r       io.Reader
+	n       int64 // bytes read from r so far
+	eof     bool  // r reported io.EOF
+	limited bool  // a read was refused because n reached MaxScan
+	keep    bool
+	kept    []byte
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	if s.eof {
+		return 0, io.EOF
+	}
+	rem := MaxScan - s.n
+	if rem <= 0 {
+		s.limited = true
+		return 0, io.EOF
+	}
+	if int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if s.keep {
+		s.kept = append(s.kept, p[:n]...)
+	}
+	if err == io.EOF {
+		s.eof = true
+	}
+	return n, err
+}
+
+var (
+	utf8BOM    = []byte{0xEF, 0xBB, 0xBF}
+	utf16LEBOM = []byte{0xFF, 0xFE}
+	utf16BEBOM = []byte{0xFE, 0xFF}
+)
+
+// find implements Find on a source, so that Inject can get at the bytes it
+// read.
+func find(s *source) (Point, error) {
+	var head [sniffLen]byte
+	n, err := io.ReadFull(s, head[:])
+	if err != nil && !s.eof {
+		// Not the end of a short page, which ReadFull also reports.
+		return Point{}, err
+	}
+	prefix := head[:n]
+	if bytes.HasPrefix(prefix, utf16LEBOM) || bytes.HasPrefix(prefix, utf16BEBOM) {
+		return Point{Reason: UTF16}, nil
+	}
+	for _, c := range prefix {
+		if isBinary(c) {
+			return Point{Reason: Binary}, nil
+		}
+	}
+	// Browsers drop a UTF-8 byte order mark before tokenizing, so the
+	// tokenizer does not see it either; offsets start after it.
+	start := 0
+	if bytes.HasPrefix(prefix, utf8BOM) {
+		start = len(utf8BOM)
+	}
+	var rest io.Reader = bytes.NewReader(prefix[start:])
+	if !s.eof {
+		rest = io.MultiReader(rest, s)
+	}
+	f := finder{z: html.NewTokenizer(rest), off: int64(start), cand: -1}
+	p, err := f.run()
+	if err != nil {
+		return Point{}, err
+	}
+	if !p.OK && p.Reason == Fragment && s.limited {
+		p.Reason = TooLarge
+	}
+	return p, nil
+}
+
+// finder walks the token stream once, in three phases: before the insertion
+// point is known, just after it (looking for an earlier injection), and
+// after it (looking for proof of a whole document, when none came yet).
+type finder struct {
+	z     *html.Tokenizer
+	off   int64 // offset of the end of the current token
+	start int64 // offset of the start of the current token
+	cand  int64 // just after the last leading doctype or <html>, or -1
+	whole bool  // a doctype, <html>, <head> or <body> was seen outside <template>
+	depth int   // <template> nesting; its contents are not the document's
+
+	// For a start, self-closing or end tag: its lower-case name, and
+	// whether it has attributes left to read with TagAttr. The name is
+	// only valid until the next token.
+	name    []byte
+	hasAttr bool
+}
+
+// next advances to the next token. At the end of the input it returns
+// html.ErrorToken and a nil error; a failed read returns that error.
+func (f *finder) next() (html.TokenType, error) {
+	tt := f.z.Next()
+	f.start = f.off
+	f.off += int64(len(f.z.Raw()))
+	f.name, f.hasAttr = nil, false
+	switch tt {
+	case html.DoctypeToken:
+		// The tokenizer reports a doctype cut off by the end of the
+		// input ("<!DOCTYPE html") as a doctype. A tag inserted after it
+		// would become part of it, so it counts for nothing, like a
+		// comment; nothing can follow it anyway.
+		if !bytes.HasSuffix(f.z.Raw(), []byte(">")) {
+			tt = html.CommentToken
+		}
+	case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+		f.name, f.hasAttr = f.z.TagName()
+	case html.ErrorToken:
+		if err := f.z.Err(); err != io.EOF {
+			return tt, err
+		}
+	}
+	return tt, nil
+}
+
+// skippable reports whether the current token may come before the tag:
+// comments and whitespace are not content, so the tag can go after them.
+func (f *finder) skippable(tt html.TokenType) bool {
+	return tt == html.CommentToken || tt == html.TextToken && isSpace(f.z.Raw())
+}
+
+// run tokenizes until the point and the page's wholeness are both decided.
+func (f *finder) run() (Point, error) {
+	// Phase 1: skip comments and whitespace, remembering the doctype and
+	// <html>, until a token decides where the tag goes.
+	var tt html.TokenType
+	for {
+		var err error
+		if tt, err = f.next(); err != nil {
+			return Point{}, err
+		}
+		switch {
+		case tt == html.ErrorToken:
+			if !f.whole {
+				return Point{Reason: Fragment}, nil
+			}
+			// Only a doctype or <html> can have proven it so far, and
+			// both set the candidate.
+			return Point{Offset: f.cand, OK: true}, nil
+		case f.skippable(tt):
+			continue
+		case tt == html.DoctypeToken, isStart(tt) && string(f.name) == "html":
+			f.cand, f.whole = f.off, true
+			continue
+		case isStart(tt) && string(f.name) == "head":
+			f.whole = true
+			return f.afterHead()
+		}
+		break
+	}
+	// Any other token: the tag goes before it, or after the doctype or
+	// <html> that came before it with nothing but comments and whitespace
+	// in between. Either way this token is the first one after the
+	// insertion point.
+	at := f.start
+	if f.cand >= 0 {
+		at = f.cand
+	}
+	if f.isClient(tt) {
+		return Point{Reason: AlreadyInjected}, nil
+	}
+	// Phase 3: the point is fixed; read on only for proof.
+	for {
+		f.prove(tt)
+		if f.whole {
+			return Point{Offset: at, OK: true}, nil
+		}
+		var err error
+		if tt, err = f.next(); err != nil {
+			return Point{}, err
+		}
+		if tt == html.ErrorToken {
+			return Point{Reason: Fragment}, nil
+		}
+	}
+}
+
+// afterHead is phase 2 for a document with a <head>: the tag goes right
+// after it, unless the client script is already the next thing there.
+func (f *finder) afterHead() (Point, error) {
+	at := f.off
+	for {
+		tt, err := f.next()
+		if err != nil {
+			return Point{}, err
+		}
+		if f.skippable(tt) {
+			continue
+		}
+		if f.isClient(tt) {
+			return Point{Reason: AlreadyInjected}, nil
+		}
+		return Point{Offset: at, OK: true}, nil
+	}
+}
+
+// prove records what the current token says about the document being
+// whole. Tags inside <template> contents are tokenized like any other, but
+// the browser keeps them out of the document, so they prove nothing.
+func (f *finder) prove(tt html.TokenType) {
+	switch {
+	case tt == html.DoctypeToken:
+		f.whole = f.whole || f.depth == 0
+	case isStart(tt):
+		// Browsers ignore a self-closing flag on these, so <template/>
+		// still opens a template.
+		switch string(f.name) {
+		case "template":
+			f.depth++
+		case "html", "head", "body":
+			f.whole = f.whole || f.depth == 0
+		}
+	case tt == html.EndTagToken:
+		if string(f.name) == "template" && f.depth > 0 {
+			f.depth--
+		}
+	}
+}
+
+// isClient reports whether the current token is a <script> start tag whose
+// src is ClientPath. It reads the tag's attributes, so it can be called only
+// once per token.
+func (f *finder) isClient(tt html.TokenType) bool {
+	if !isStart(tt) || string(f.name) != "script" {
+		return false
+	}
+	for more := f.hasAttr; more; {
+		var key, val []byte
+		key, val, more = f.z.TagAttr()
+		if string(key) == "src" && string(val) == ClientPath {
+			return true
+		}
+	}
+	f.hasAttr = false
+	return false
+}
+
+// isStart reports whether tt opens an element. Browsers treat <x/> as <x>
+// for every element that is not void, so both kinds count.
+func isStart(tt html.TokenType) bool {
+	return tt == html.StartTagToken || tt == html.SelfClosingTagToken
+}
+
+// isSpace reports whether b is empty or all HTML whitespace.
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\f', '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isBinary reports whether c is a binary data byte in the sense of the
+// WHATWG MIME Sniffing standard: a control character that plain text does
+// not use (everything below 0x20 except TAB, LF, FF, CR and ESC).
+func isBinary(c byte) bool {
+	return c <= 0x08 || c == 0x0B || (0x0E <= c && c <= 0x1A) || (0x1C <= c && c <= 0x1F)
+}

@@ -1,0 +1,372 @@
+// Command hotserve serves a folder over HTTP and reloads every open page when
+// a file in it changes.
+//
+//	hotserve ./site
+//
+// main only parses flags, checks them, wires the watcher to the server and
+// decides how errors are printed; the work is done by the server and watcher
+// packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hotserve/hotserve/server"
+	"github.com/hotserve/hotserve/watcher"
+)
+
+// version is set by release builds with -ldflags "-X main.version=…"; other
+// builds read it from the module's build information.
+var version = ""
+
+const defaultPort = 8080
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// hintError is an error with a suggestion of how to fix it, printed on the
+// line after the error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// run is the whole program; it returns the exit code. Cancelling ctx stops
+// the server as SIGINT does.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "hotserve: error: %v\n", err)
+	if h := (*hintError)(nil); errors.As(err, &h) {
+		fmt.Fprintf(stderr, "hotserve: hint: %s\n", h.hint)
+	} else {
+		fmt.Fprintf(stderr, "hotserve: hint: run \"hotserve --help\" to see how to use it\n")
+	}
+	return 1
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	env := func(name string) []string { return []string{"HOTSERVE_" + name} }
+	return &cli.App{
+		Name:      "hotserve",
+		Usage:     "serve a folder and reload every open page when a file changes",
+		UsageText: "hotserve [flags] [DIR]\n\nDIR is the folder to serve; it defaults to the current one.",
+		Version:   buildVersion(),
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "port", Aliases: []string{"p"}, Value: defaultPort, EnvVars: env("PORT"),
+				Usage: "port to listen on; if the default is busy the next free one is used, 0 picks any free port"},
+			&cli.StringFlag{Name: "host", Value: "127.0.0.1", EnvVars: env("HOST"),
+				Usage: "address to listen on; 0.0.0.0 exposes the folder to your network"},
+			&cli.BoolFlag{Name: "no-reload", EnvVars: env("NO_RELOAD"),
+				Usage: "serve files only: no script injection, no watching, no event stream"},
+			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
+				Usage: "glob of paths whose changes are ignored, matched against the path relative to DIR and the base name (repeatable)"},
+			&cli.DurationFlag{Name: "debounce", Value: watcher.DefaultDebounce, EnvVars: env("DEBOUNCE"),
+				Usage: "quiet time that closes a batch of changes"},
+			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
+				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps)"},
+			&cli.StringSliceFlag{Name: "header", EnvVars: env("HEADER"),
+				Usage: `response header "Name: value" set on every response (repeatable)`},
+			&cli.BoolFlag{Name: "cors", EnvVars: env("CORS"),
+				Usage: "send Access-Control-Allow-Origin: * and answer preflight requests"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
+				Usage: "print only errors"},
+			&cli.BoolFlag{Name: "verbose", EnvVars: env("VERBOSE"),
+				Usage: "also print one line per request"},
+		},
+		HideHelpCommand: true,
+		// Errors are printed once, by run, in hotserve's own format.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return withHint(err, "run \"hotserve --help\" to see the flags")
+		},
+		Action: serve,
+	}
+}
+
+// buildVersion names the build: the release version stamped by GoReleaser,
+// else the module version that go install recorded.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// config is the checked form of the command line.
+type config struct {
+	dir       string
+	host      string
+	port      int
+	portIsSet bool
+	opts      server.Options
+	ignore    []string
+	debounce  time.Duration
+	quiet     bool
+	verbose   bool
+}
+
+func parse(c *cli.Context) (*config, error) {
+	if c.NArg() > 1 {
+		return nil, withHint(fmt.Errorf("too many arguments: %s", strings.Join(c.Args().Slice(), " ")),
+			"pass one folder, e.g. \"hotserve ./public\"")
+	}
+	cfg := &config{
+		dir:       c.Args().First(),
+		host:      c.String("host"),
+		port:      c.Int("port"),
+		portIsSet: c.IsSet("port"),
+		ignore:    c.StringSlice("ignore"),
+		debounce:  c.Duration("debounce"),
+		quiet:     c.Bool("quiet"),
+		verbose:   c.Bool("verbose"),
+		opts: server.Options{
+			NoReload: c.Bool("no-reload"),
+			SPA:      c.Bool("spa"),
+			CORS:     c.Bool("cors"),
+			Header:   http.Header{},
+		},
+	}
+	if cfg.dir == "" {
+		cfg.dir = "."
+	}
+	if err := checkDir(cfg.dir); err != nil {
+		return nil, err
+	}
+	if cfg.port < 0 || cfg.port > 65535 {
+		return nil, withHint(fmt.Errorf("invalid port %d", cfg.port), "use a port from 1 to 65535, or 0 for any free port")
+	}
+	if cfg.debounce < 0 {
+		return nil, withHint(fmt.Errorf("invalid --debounce %v", cfg.debounce), "use a duration such as 5ms or 100ms")
+	}
+	if err := watcher.ValidateGlobs(cfg.ignore); err != nil {
+		return nil, withHint(err, "check the --ignore pattern; ** matches any number of folders, e.g. --ignore 'build/**'")
+	}
+	for _, hv := range c.StringSlice("header") {
+		k, v, ok := strings.Cut(hv, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || strings.ContainsAny(k, " \t\r\n") || strings.ContainsAny(v, "\r\n") {
+			return nil, withHint(fmt.Errorf("invalid --header %q", hv), "write it as \"Name: value\", e.g. --header \"X-Frame-Options: DENY\"")
+		}
+		cfg.opts.Header.Add(k, v)
+	}
+	if cfg.quiet && cfg.verbose {
+		return nil, withHint(errors.New("--quiet and --verbose both given"), "pick one")
+	}
+	return cfg, nil
+}
+
+// checkDir says what is wrong with dir, if anything, with a hint at the fix.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return withHint(fmt.Errorf("%s: no such folder", dir),
+			"pass the folder that holds your site's files, e.g. \"hotserve ./public\"")
+	case errors.Is(err, os.ErrPermission):
+		return withHint(fmt.Errorf("%s: permission denied", dir), "check the folder's permissions with \"ls -ld %s\"", dir)
+	case err != nil:
+		return withHint(err, "pass a folder you can read")
+	case !fi.IsDir():
+		return withHint(fmt.Errorf("%s is a file, not a folder", dir),
+			"pass the folder that holds it, e.g. \"hotserve %s\"", filepath.Dir(dir))
+	}
+	f, err := os.Open(dir)
+	if err == nil {
+		_, err = f.Readdirnames(1)
+		f.Close()
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return withHint(fmt.Errorf("%s: cannot read the folder: %w", dir, err), "check the folder's permissions with \"ls -ld %s\"", dir)
+	}
+	return nil
+}
+
+// listen opens the listening socket. A port the user named must be free; the
+// default port may be busy, and then the next free one is used, as Hugo and
+// Vite do.
+func listen(cfg *config, stderr io.Writer) (net.Listener, error) {
+	addr := net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
+	ln, err := net.Listen("tcp", addr)
+	if err == nil || cfg.portIsSet || !errors.Is(err, syscall.EADDRINUSE) {
+		if err != nil {
+			return nil, listenError(cfg, err)
+		}
+		return ln, nil
+	}
+	for p := cfg.port + 1; p <= cfg.port+100 && p <= 65535; p++ {
+		ln, err2 := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(p)))
+		if err2 == nil {
+			fmt.Fprintf(stderr, "hotserve: port %d is in use; using %d instead\n", cfg.port, p)
+			return ln, nil
+		}
+	}
+	return nil, listenError(cfg, err)
+}
+
+func listenError(cfg *config, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return withHint(err, "port %d is in use: stop the program using it, or pick another with --port (0 picks any free port)", cfg.port)
+	}
+	if errors.Is(err, syscall.EACCES) {
+		return withHint(err, "ports below 1024 need privileges; pick a port above 1024 with --port")
+	}
+	return withHint(err, "check --host: it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0")
+}
+
+// localURL is the address to print: an unspecified host is reachable on
+// loopback.
+func localURL(ln net.Listener) string {
+	a := ln.Addr().(*net.TCPAddr)
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "127.0.0.1"
+		if a.IP.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port)) + "/"
+}
+
+func serve(c *cli.Context) error {
+	cfg, err := parse(c)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	logger := log.New(stderr, "hotserve: ", 0)
+	if cfg.quiet {
+		logger.SetOutput(io.Discard)
+	}
+	cfg.opts.ErrorLog = logger
+
+	srv, err := server.New(cfg.dir, cfg.opts)
+	if err != nil {
+		return withHint(err, "pass a folder you can read")
+	}
+	defer srv.Close()
+	ln, err := listen(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if !cfg.quiet {
+		fmt.Fprintf(stdout, "hotserve %s serving %s\n  Local: %s\n", buildVersion(), cfg.dir, localURL(ln))
+	} else {
+		fmt.Fprintln(stdout, localURL(ln))
+	}
+
+	g, ctx := errgroup.WithContext(c.Context)
+	var handler http.Handler = srv
+	if cfg.verbose {
+		handler = logRequests(srv, logger)
+	}
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// Event streams never go idle, so Shutdown alone would wait for
+		// them forever; cancelling this context ends them.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    logger,
+	}
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			return hs.Close()
+		}
+		return nil
+	})
+	if !cfg.opts.NoReload {
+		g.Go(func() error {
+			return watcher.Watch(ctx, watcher.Config{
+				Dir:      cfg.dir,
+				Ignore:   cfg.ignore,
+				Debounce: cfg.debounce,
+				ErrorLog: logger,
+				OnReady:  srv.Settle,
+				OnChange: func(b watcher.Batch) {
+					srv.Reload(server.Change{Paths: b.Paths, ModTime: b.ModTime})
+					if !cfg.quiet {
+						logger.Printf("%s changed: %s (%d connected)", time.Now().Format("15:04:05"), summarize(b.Paths), srv.Streams())
+					}
+				},
+			})
+		})
+	}
+	return g.Wait()
+}
+
+// summarize names the first three paths and counts the rest.
+func summarize(paths []string) string {
+	if len(paths) <= 3 {
+		return strings.Join(paths, ", ")
+	}
+	return fmt.Sprintf("%s +%d more", strings.Join(paths[:3], ", "), len(paths)-3)
+}
+
+// logRequests prints one line per request, for --verbose.
+func logRequests(h http.Handler, logger *log.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		h.ServeHTTP(rec, r)
+		logger.Printf("%s %s %d %v", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach Flush and SetWriteDeadline.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

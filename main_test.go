@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hotserve/hotserve/internal/ssetest"
+)
+
+// binary is hotserve built once for the tests that run it as a process.
+var binary string
+
+func TestMain(m *testing.M) {
+	// The tests set every flag themselves.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "HOTSERVE_") {
+			os.Unsetenv(k)
+		}
+	}
+	dir, err := os.MkdirTemp("", "hotserve-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "hotserve")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer that a test can read while hotserve writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var urlPattern = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/`)
+
+// instance is hotserve running in this process.
+type instance struct {
+	url            string
+	stdout, stderr *syncBuffer
+	stop           func() int // cancels and returns the exit code
+}
+
+// startInProcess runs hotserve with args (flags and DIR) on a free port and
+// waits until it prints its URL.
+func startInProcess(t *testing.T, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, append([]string{"hotserve", "--port", "0"}, args...), in.stdout, in.stderr) }()
+	var once sync.Once
+	exit := -1
+	in.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case exit = <-code:
+			case <-time.After(10 * time.Second):
+				t.Errorf("hotserve did not stop within 10s")
+			}
+		})
+		return exit
+	}
+	t.Cleanup(func() { in.stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := urlPattern.FindString(in.stdout.String()); m != "" {
+			in.url = strings.TrimSuffix(m, "/")
+			return in
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("hotserve exited with %d: %s", c, in.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hotserve printed no URL within 10s: %q %q", in.stdout.String(), in.stderr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// events opens the event stream and returns it after its first event.
+func (in *instance) events(t *testing.T, header ...string) (*ssetest.Stream, ssetest.Event) {
+	t.Helper()
+	st := ssetest.Open(t, in.url+"/__hotserve/events", header...)
+	return st, st.Next(t, 10*time.Second)
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runBinary runs the built hotserve with args and returns its exit code and
+// output; it fails if the process takes longer than limit.
+func runBinary(t *testing.T, limit time.Duration, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("hotserve %v did not exit within %v", args, limit)
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "page.html")
+	write(t, file, "<p>x")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		error string
+		hint  string
+	}{
+		{"a missing folder", []string{filepath.Join(dir, "nope")}, "no such folder", "hotserve ./public"},
+		{"a file instead of a folder", []string{file}, "is a file, not a folder", "hotserve " + dir},
+		{"an unknown flag", []string{"--frobnicate", dir}, "flag provided but not defined", "hotserve --help"},
+		{"a bad port", []string{"--port", "70000", dir}, "invalid port", "1 to 65535"},
+		{"a bad header", []string{"--header", "nocolon", dir}, "invalid --header", "Name: value"},
+		{"a bad glob", []string{"--ignore", "[", dir}, "[", "--ignore"},
+		{"two folders", []string{dir, dir}, "too many arguments", "one folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runBinary(t, 5*time.Second, tc.args...)
+			if code != 1 {
+				t.Errorf("got exit code %d, want 1", code)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "hotserve: error: ") || !strings.HasPrefix(lines[1], "hotserve: hint: ") {
+				t.Fatalf("got stderr %q, want one error line and one hint line", stderr)
+			}
+			if !strings.Contains(lines[0], tc.error) || !strings.Contains(lines[1], tc.hint) {
+				t.Errorf("got %q, want the error to mention %q and the hint %q", stderr, tc.error, tc.hint)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	code, out, _ := runBinary(t, 5*time.Second, "--help")
+	if code != 0 {
+		t.Errorf("--help: exit code %d", code)
+	}
+	for _, flag := range []string{"--port", "--host", "--no-reload", "--ignore", "--debounce", "--spa", "--header", "--cors", "--quiet", "--verbose", "HOTSERVE_PORT"} {
+		if !strings.Contains(out, flag) {
+			t.Errorf("--help does not mention %s", flag)
+		}
+	}
+	code, out, _ = runBinary(t, 5*time.Second, "--version")
+	if code != 0 || !strings.HasPrefix(out, "hotserve version ") {
+		t.Errorf("--version: got %d %q", code, out)
+	}
+}
+
+// listenOn occupies a port on 127.0.0.1 for the rest of the test.
+func listenOn(t *testing.T, port int) (net.Listener, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return nil, 0
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestBusyPort(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("a busy port the user named is an error", func(t *testing.T) {
+		_, port := listenOn(t, 0)
+		code, _, stderr := runBinary(t, 5*time.Second, "--port", fmt.Sprint(port), dir)
+		if code != 1 || !strings.Contains(stderr, "address already in use") || !strings.Contains(stderr, "hotserve: hint: port") {
+			t.Errorf("got %d %q, want exit 1 with the reason and a hint", code, stderr)
+		}
+	})
+	t.Run("a busy port from the environment is an error too", func(t *testing.T) {
+		_, port := listenOn(t, 0)
+		cmd := exec.Command(binary, dir)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("HOTSERVE_PORT=%d", port))
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "address already in use") {
+			t.Errorf("got %d %q", cmd.ProcessState.ExitCode(), out)
+		}
+	})
+	t.Run("a busy default port moves to the next free one", func(t *testing.T) {
+		// If something else already holds 8080, it is busy all the same.
+		listenOn(t, defaultPort)
+		cmd := exec.Command(binary, dir)
+		stdout, _ := cmd.StdoutPipe()
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}()
+		line := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if m := urlPattern.FindStringSubmatch(sc.Text()); m != nil {
+					line <- m[1]
+				}
+			}
+			close(line)
+		}()
+		select {
+		case port, ok := <-line:
+			if !ok || port == fmt.Sprint(defaultPort) {
+				t.Fatalf("got port %q, want another than %d (stderr %q)", port, defaultPort, stderr.String())
+			}
+			want := fmt.Sprintf("port %d is in use; using %s instead", defaultPort, port)
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), want); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the move was not announced: %q", stderr.String())
+				}
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no URL printed within 10s")
+		}
+	})
+}
+
+func TestSignalStopsWithOpenStreams(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "index.html"), "<!doctype html><p>x")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(binary, "--port", "0", dir)
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stdout)
+			var url string
+			for url == "" && sc.Scan() {
+				url = urlPattern.FindString(sc.Text())
+			}
+			go io.Copy(io.Discard, stdout)
+			if url == "" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatal("no URL printed")
+			}
+			in := &instance{url: strings.TrimSuffix(url, "/")}
+			in.events(t)
+			in.events(t)
+
+			cmd.Process.Signal(sig)
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Errorf("got %v, want exit 0", err)
+				}
+			case <-time.After(2 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+				t.Fatal("hotserve did not exit within 2s of the signal")
+			}
+		})
+	}
+}

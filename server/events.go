@@ -1,0 +1,208 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hotserve/hotserve/inject"
+)
+
+// Change is one batch of changed files, as a watcher reports it.
+type Change struct {
+	// Paths are the changed paths relative to the served folder,
+	// slash-separated. They are sent to browsers as they are.
+	Paths []string
+	// ModTime is the newest modification time in the batch. If zero, the
+	// time of the call is used.
+	ModTime time.Time
+}
+
+// state is one published build. It is never modified after it is stored, so
+// requests and event streams read it without a lock.
+type state struct {
+	build    int64
+	previous int64
+	tag      []byte        // the script tag that carries build
+	event    []byte        // the SSE event announcing build, ready to write
+	changed  chan struct{} // closed when a newer state replaces this one
+	settled  bool          // false until the initial walk or a reload set the build
+}
+
+// broadcaster publishes the latest build to every event stream. It holds
+// state, not messages: publishing swaps in a new state and closes the old
+// one's changed channel, which wakes every stream at once. Nothing is queued
+// per client and nothing here ever blocks on a socket, so one slow browser
+// cannot delay another (STYLE.md, "Concurrency model").
+type broadcaster struct {
+	mu      sync.Mutex // serialises publishers; readers use cur alone
+	cur     atomic.Pointer[state]
+	streams atomic.Int64
+}
+
+func newBroadcaster() *broadcaster {
+	b := &broadcaster{}
+	b.cur.Store(newState(0, 0, nil, false))
+	return b
+}
+
+func newState(build, previous int64, paths []string, settled bool) *state {
+	if paths == nil {
+		paths = []string{}
+	}
+	data, _ := json.Marshal(struct {
+		Build    int64    `json:"build"`
+		Previous int64    `json:"previous"`
+		Paths    []string `json:"paths"`
+	}{build, previous, paths}) // cannot fail: ints and strings only
+	id := strconv.FormatInt(build, 10)
+	event := make([]byte, 0, len(id)+len(data)+16)
+	event = append(event, "id: "...)
+	event = append(event, id...)
+	event = append(event, "\ndata: "...)
+	event = append(event, data...)
+	event = append(event, "\n\n"...)
+	return &state{
+		build:    build,
+		previous: previous,
+		tag:      inject.Tag(build),
+		event:    event,
+		changed:  make(chan struct{}),
+		settled:  settled,
+	}
+}
+
+// publish replaces the current state by one whose build is computed from the
+// current build by next. It returns without publishing when next reports
+// false. It never blocks on a stream.
+func (b *broadcaster) publish(next func(cur int64) (int64, bool), paths []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old := b.cur.Load()
+	build, ok := next(old.build)
+	switch {
+	case ok:
+		b.cur.Store(newState(build, old.build, paths, true))
+	case !old.settled:
+		// Same build, but streams waiting for the first settled state
+		// may now send it.
+		b.cur.Store(newState(old.build, old.previous, nil, true))
+	default:
+		return
+	}
+	close(old.changed)
+}
+
+// Reload announces a batch of changes: the build becomes the newest
+// modification time in the batch in Unix milliseconds, or the previous build
+// plus one if that is not higher, so every batch gets a new, higher build.
+// Reload never blocks.
+func (s *Server) Reload(c Change) {
+	mod := c.ModTime
+	if mod.IsZero() {
+		mod = time.Now()
+	}
+	ms := mod.UnixMilli()
+	s.events.publish(func(cur int64) (int64, bool) { return max(cur+1, ms), true }, c.Paths)
+}
+
+// Settle sets the build from a walk of the whole folder: newest is the newest
+// modification time of anything in it. Restarting hotserve with nothing
+// changed therefore gives the same build, and open pages do not reload; a
+// change made while hotserve was stopped gives a higher one, and they do.
+//
+// Event streams send nothing until the first Settle or Reload, so that a page
+// reconnecting to a restarting server is not told about the provisional build
+// 0 that pages get while the walk runs. Settle never lowers the build.
+func (s *Server) Settle(newest time.Time) {
+	ms := newest.UnixMilli()
+	s.events.publish(func(cur int64) (int64, bool) { return ms, ms > cur }, nil)
+}
+
+// Build returns the current build id.
+func (s *Server) Build() int64 { return s.events.cur.Load().build }
+
+// Streams returns how many event streams are open: roughly, how many
+// browser tabs are listening.
+func (s *Server) Streams() int { return int(s.events.streams.Load()) }
+
+const (
+	// pingEvery keeps idle streams open through proxies that cut silent
+	// connections.
+	pingEvery = 20 * time.Second
+	// writeTimeout bounds every write to a stream; a browser that stops
+	// reading is dropped instead of holding a goroutine forever.
+	writeTimeout = 5 * time.Second
+	// retryMillis is the reconnect delay EventSource uses after a lost
+	// connection, e.g. while hotserve restarts.
+	retryMillis = 500
+)
+
+var (
+	retryLine = []byte("retry: " + strconv.Itoa(retryMillis) + "\n\n")
+	pingLine  = []byte(": ping\n\n")
+)
+
+// serveEvents streams builds to one browser as server-sent events. It returns
+// when the browser goes away, a write fails or times out, or the server's
+// base context is cancelled on shutdown.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	s.events.streams.Add(1)
+	defer s.events.streams.Add(-1)
+
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	write := func(b []byte) bool {
+		if err := rc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return false
+		}
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write(retryLine) {
+		return
+	}
+
+	// A browser that reconnects says which build it saw last; it is not
+	// told that build again.
+	sent, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
+	if err != nil {
+		sent = -1
+	}
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	for {
+		cur := s.events.cur.Load()
+		if cur.settled && cur.build != sent {
+			if !write(cur.event) {
+				return
+			}
+			sent = cur.build
+		}
+		select {
+		case <-cur.changed:
+		case <-ping.C:
+			if !write(pingLine) {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
