@@ -93,7 +93,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "no-reload", EnvVars: env("NO_RELOAD"),
 				Usage: "serve files only: no script injection, no watching, no event stream"},
 			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
-				Usage: "glob of paths whose changes are ignored, matched against the path relative to DIR and the base name (repeatable)"},
+				Usage: "glob of paths whose changes are ignored (repeatable): without a slash it matches names at any depth (*.log), with one the path relative to DIR (build/**)"},
 			&cli.DurationFlag{Name: "debounce", Value: watcher.DefaultDebounce, EnvVars: env("DEBOUNCE"),
 				Usage: "quiet time that closes a batch of changes"},
 			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
@@ -103,7 +103,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "cors", EnvVars: env("CORS"),
 				Usage: "send Access-Control-Allow-Origin: * and answer preflight requests"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
-				Usage: "print only errors"},
+				Usage: "print only the URL and errors"},
 			&cli.BoolFlag{Name: "verbose", EnvVars: env("VERBOSE"),
 				Usage: "also print one line per request"},
 		},
@@ -322,7 +322,7 @@ func serve(c *cli.Context) error {
 	})
 	if !cfg.opts.NoReload {
 		g.Go(func() error {
-			return watcher.Watch(ctx, watcher.Config{
+			return watchError(watcher.Watch(ctx, watcher.Config{
 				Dir:      cfg.dir,
 				Ignore:   cfg.ignore,
 				Debounce: cfg.debounce,
@@ -334,10 +334,23 @@ func serve(c *cli.Context) error {
 						logger.Printf("%s changed: %s (%d connected)", time.Now().Format("15:04:05"), summarize(b.Paths), srv.Streams())
 					}
 				},
-			})
+			}))
 		})
 	}
 	return g.Wait()
+}
+
+// watchError adds the fix to the errors a watcher meets on big trees.
+func watchError(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return withHint(err, "the inotify watch limit is reached: raise it with \"sudo sysctl fs.inotify.max_user_watches=524288\", or skip big folders with --ignore")
+	case errors.Is(err, syscall.EMFILE):
+		return withHint(err, "too many open files: raise fs.inotify.max_user_instances (Linux) or the open-file limit (ulimit -n)")
+	case err != nil:
+		return withHint(err, "use --no-reload to serve without watching")
+	}
+	return nil
 }
 
 // summarize names the first three paths and counts the rest.

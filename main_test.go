@@ -185,6 +185,38 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+func TestUnreadableFolder(t *testing.T) {
+	// Root reads any folder, so as root the binary runs as nobody.
+	parent, err := os.MkdirTemp("", "hotserve-perm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(parent)
+	dir := filepath.Join(parent, "locked")
+	if err := os.Mkdir(dir, 0o000); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(parent, 0o755)
+	bin := filepath.Join(parent, "hotserve")
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--port", "0", dir)
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "hotserve: error: "+dir) || !strings.Contains(string(out), "hotserve: hint: check the folder's permissions") {
+		t.Errorf("got exit %d and %q, want exit 1 naming the folder and its permissions", code, out)
+	}
+}
+
 func TestHelpAndVersion(t *testing.T) {
 	code, out, _ := runBinary(t, 5*time.Second, "--help")
 	if code != 0 {
