@@ -170,7 +170,7 @@ func TestBadInput(t *testing.T) {
 		{"two folders", []string{dir, dir}, "too many arguments", "one folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runBinary(t, 5*time.Second, tc.args...)
+			code, _, stderr := runBinary(t, time.Second, tc.args...)
 			if code != 1 {
 				t.Errorf("got exit code %d, want 1", code)
 			}

@@ -130,10 +130,11 @@ func (s *Server) Build() int64 { return s.events.cur.Load().build }
 // browser tabs are listening.
 func (s *Server) Streams() int { return int(s.events.streams.Load()) }
 
+// pingEvery keeps idle streams open through proxies that cut silent
+// connections. A variable so that a test need not wait 20 s.
+var pingEvery = 20 * time.Second
+
 const (
-	// pingEvery keeps idle streams open through proxies that cut silent
-	// connections.
-	pingEvery = 20 * time.Second
 	// writeTimeout bounds every write to a stream; a browser that stops
 	// reading is dropped instead of holding a goroutine forever.
 	writeTimeout = 5 * time.Second

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -131,6 +132,32 @@ func TestStreamEndsOnShutdown(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("serveEvents did not return after its context ended")
+	}
+}
+
+func TestIdleStreamsArePinged(t *testing.T) {
+	defer func(d time.Duration) { pingEvery = d }(pingEvery)
+	pingEvery = 10 * time.Millisecond
+	dir := site(t, map[string]string{"index.html": page})
+	s, base := start(t, dir, Options{})
+	s.Settle(time.UnixMilli(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/__hotserve/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	for pings := 0; pings < 2; {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %d pings: %v", pings, err)
+		}
+		if line == ": ping\n" {
+			pings++
+		}
 	}
 }
 
