@@ -35,6 +35,11 @@ var pseudoVersion = regexp.MustCompile(`(\d{14})-([0-9a-f]{12})(\+incompatible)?
 // information of bi (which may be nil). Stamped values win: GoReleaser knows
 // the tag, which the go command does not when it builds from a checkout.
 func buildOf(bi *debug.BuildInfo, stampedVersion, stampedCommit, stampedDate string) build {
+	// GoReleaser stamps "none" when it cannot read the commit (a snapshot
+	// of a checkout without a remote); the build information may know it.
+	if stampedCommit == "none" {
+		stampedCommit = ""
+	}
 	b := build{version: stampedVersion, commit: stampedCommit, date: stampedDate}
 	if bi != nil {
 		if b.version == "" && bi.Main.Version != "" {

@@ -35,6 +35,12 @@ func TestBuildOf(t *testing.T) {
 			want:    "1.2.3 (commit bbbb, built 2026-02-02T00:00:00Z)",
 		},
 		{
+			name:    "a snapshot GoReleaser could not give a commit falls back to build information",
+			bi:      &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("vcs.revision", "aaaa")},
+			stamped: [3]string{"0.0.1-next", "none", "2026-02-02T00:00:00Z"},
+			want:    "0.0.1-next (commit aaaa, built 2026-02-02T00:00:00Z)",
+		},
+		{
 			name: "a build from a checkout names the revision and its time",
 			bi:   &debug.BuildInfo{Main: debug.Module{Version: "v1.0.1-0.20260101000000-0123456789ab"}, Settings: vcs("vcs.revision", "0123456789abcdef", "vcs.time", "2026-01-01T00:00:00Z", "vcs.modified", "false")},
 			want: "v1.0.1-0.20260101000000-0123456789ab (commit 0123456789abcdef, built 2026-01-01T00:00:00Z)",
