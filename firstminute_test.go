@@ -362,3 +362,21 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestSkippedPageWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "part.html"), "<p>a fragment for fetch()</p>")
+	in := startInProcess(t, dir)
+	for range 3 {
+		resp, err := http.Get(in.url + "/part.html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	waitFor(t, in.stderr, "part.html")
+	in.stop()
+	if n := strings.Count(in.stderr.String(), "reload script not injected"); n != 1 {
+		t.Errorf("got %d warnings for three requests, want 1:\n%s", n, in.stderr.String())
+	}
+}
