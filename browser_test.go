@@ -38,7 +38,7 @@ var fixtures = map[string]string{
 <style>@import "css/imported.css";</style>
 </head><body><h1>Styles</h1><p id="p">cascade</p><p id="imported">imported</p><p id="inner">inner</p></body></html>`,
 	"css/a.css":        "h1 { color: rgb(255, 0, 0) } p { color: rgb(255, 0, 0) }",
-	"css/b.css":        "#p { color: rgb(0, 0, 255) }",
+	"css/b.css":        "p { color: rgb(0, 0, 255) }",
 	"css/outer.css":    `@import "inner.css";`,
 	"css/inner.css":    "#inner { color: rgb(255, 0, 0) }",
 	"css/imported.css": "#imported { color: rgb(255, 0, 0) }",
@@ -312,7 +312,12 @@ func TestBrowserClient(t *testing.T) {
 		color := func(id string) string {
 			return fmt.Sprintf(`getComputedStyle(document.getElementById(%q)).color`, id)
 		}
-		// b.css, linked after a.css, keeps overriding #p: the new copy of
+		// The original link may go only once its copy has loaded: no moment
+		// without the styles.
+		eval[bool](t, tab, `window.flash = null, new MutationObserver(ms => ms.forEach(m => m.removedNodes.forEach(n => {
+			if (n.localName === "link") window.flash = !(m.nextSibling && m.nextSibling.sheet);
+		}))).observe(document.head, {childList: true}), true`)
+		// b.css, linked after a.css, keeps overriding p: the new copy of
 		// a.css must take a.css's place, not go last.
 		write(t, filepath.Join(dir, "css", "a.css"), "h1 { color: rgb(0, 128, 0) } p { color: rgb(0, 128, 0) }")
 		waitJS(t, tab, `getComputedStyle(document.querySelector("h1")).color === "rgb(0, 128, 0)"`)
@@ -322,6 +327,10 @@ func TestBrowserClient(t *testing.T) {
 		links := eval[[]string](t, tab, `Array.from(document.querySelectorAll("link")).map(l => new URL(l.href).pathname)`)
 		if want := []string{"/css/a.css", "/css/b.css", "/css/outer.css"}; fmt.Sprint(links) != fmt.Sprint(want) {
 			t.Errorf("got links %v, want %v: one of each, in order", links, want)
+		}
+		waitJS(t, tab, `window.flash !== null`)
+		if eval[bool](t, tab, `window.flash`) {
+			t.Error("the original link was removed before its copy had loaded")
 		}
 		kept(t, tab, "after a.css changed")
 
