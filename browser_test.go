@@ -225,7 +225,7 @@ func TestBrowserClient(t *testing.T) {
 			waitJS(t, tab, reloaded+` && document.getElementById("title").textContent === "Twelve"`)
 		}
 		// The server counts its open streams when it logs a change.
-		waitLog(t, in, "changed: index.html (1 connected)")
+		waitLog(t, in, "changed: index.html (1 browser connected)")
 	})
 
 	t.Run("twelve tabs share one stream through the tab holding the Web Lock", func(t *testing.T) {
@@ -252,7 +252,7 @@ func TestBrowserClient(t *testing.T) {
 		for _, tab := range tabs {
 			waitJS(t, tab, reloaded+` && document.getElementById("title").textContent === "Twelve" && __hotserve.state === "connected"`)
 		}
-		waitLog(t, in, "changed: index.html (1 connected)")
+		waitLog(t, in, "changed: index.html (1 browser connected)")
 
 		// Close whichever tab leads now; another must take over within a
 		// second, and the rest still reload.
@@ -287,7 +287,7 @@ func TestBrowserClient(t *testing.T) {
 			waitJS(t, tab, reloaded+` && document.getElementById("title").textContent === "Eleven"`)
 		}
 		waitLog(t, in, "changed: index.html", 2)
-		if n := strings.Count(in.stderr.String(), "changed: index.html (1 connected)"); n != 2 {
+		if n := strings.Count(in.stderr.String(), "changed: index.html (1 browser connected)"); n != 2 {
 			t.Errorf("got %d changes logged with one stream open, want 2: %q", n, in.stderr.String())
 		}
 	})
@@ -532,7 +532,7 @@ func TestBrowserClient(t *testing.T) {
 		restyle(t, dir, 1)
 		waitJS(t, tab, restyled(1)+` && getComputedStyle(document.getElementById("f").contentDocument.querySelector("h1")).letterSpacing === "1px"`)
 		kept(t, tab, "after a stylesheet change")
-		waitLog(t, in, "changed: css/site.css (1 connected)")
+		waitLog(t, in, "changed: css/site.css (1 browser connected)")
 	})
 
 	t.Run("a page without head or body updates like any other", func(t *testing.T) {

@@ -235,7 +235,7 @@ func waitForMatch(t *testing.T, buf *syncBuffer, re *regexp.Regexp) {
 }
 
 func TestBatchLog(t *testing.T) {
-	t.Run("a batch logs the time, the first three paths, +N more and the connected pages", func(t *testing.T) {
+	t.Run("a batch logs the time, the first three paths, +N more and the connected browsers", func(t *testing.T) {
 		dir := t.TempDir()
 		// A long quiet time keeps the five writes in one batch.
 		in := startInProcess(t, "--debounce", "200ms", dir)
@@ -247,7 +247,7 @@ func TestBatchLog(t *testing.T) {
 			t.Fatalf("got batch %v, want the five files in one", got)
 		}
 		waitForMatch(t, in.stderr, regexp.MustCompile(
-			`(?m)^hotserve: \d\d:\d\d:\d\d changed: a\.txt, b\.txt, c\.txt \+2 more \(1 page connected\)$`))
+			`(?m)^hotserve: \d\d:\d\d:\d\d changed: a\.txt, b\.txt, c\.txt \+2 more \(1 browser connected\)$`))
 	})
 	t.Run("--quiet logs no batch", func(t *testing.T) {
 		dir := t.TempDir()

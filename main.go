@@ -409,13 +409,14 @@ func summarize(paths []string) string {
 	return fmt.Sprintf("%s +%d more", strings.Join(paths[:3], ", "), len(paths)-3)
 }
 
-// connected says how many pages are listening for reloads: each open tab
-// keeps one event stream.
+// connected says how many browsers are listening for reloads. A browser
+// holds one event stream for all its tabs of the site (a SharedWorker, or
+// the tab elected with Web Locks), so streams count browsers, not tabs.
 func connected(n int) string {
 	if n == 1 {
-		return "1 page connected"
+		return "1 browser connected"
 	}
-	return fmt.Sprintf("%d pages connected", n)
+	return fmt.Sprintf("%d browsers connected", n)
 }
 
 // logRequests prints one line per request, for --verbose.
