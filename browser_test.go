@@ -535,6 +535,46 @@ func TestBrowserClient(t *testing.T) {
 		waitLog(t, in, "changed: css/site.css (1 browser connected)")
 	})
 
+	t.Run("changes spread over 100 ms cost one reload, showing the last", func(t *testing.T) {
+		dir := site(t)
+		in := startInProcess(t, dir)
+		tab := openTab(t, browser, in.url+"/about.html")
+		console := record(tab)
+		mark(t, tab)
+		// Writes 12 ms apart: each is its own batch on the server (5 ms of
+		// quiet closes one), so only the client's 20 ms wait merges them.
+		tick := time.NewTicker(12 * time.Millisecond)
+		for i := range 10 {
+			<-tick.C
+			write(t, filepath.Join(dir, "about.html"), fmt.Sprintf(`<!doctype html><title>about</title><link rel="stylesheet" href="css/site.css"><h1>About %d</h1>`, i))
+		}
+		tick.Stop()
+		waitJS(t, tab, reloaded+` && document.querySelector("h1").textContent === "About 9"`)
+		// Barrier: once this restyle shows, every earlier event was handled.
+		restyle(t, dir, 9)
+		waitJS(t, tab, restyled(9)+` && !__hotserve.reloading`)
+		batches := strings.Count(in.stderr.String(), "changed: about.html")
+		if batches < 4 {
+			t.Fatalf("the server merged the writes into %d batches; the test needs at least 4 to exercise the client", batches)
+		}
+		// The client logs one line per reload it starts, saying how many
+		// events it waited through; without the wait there is one each.
+		var reloads, merged int
+		for _, line := range console.lines() {
+			if rest, ok := strings.CutPrefix(line, "[hotserve] reloading: "); ok {
+				reloads++
+				n := 1
+				if _, after, ok := strings.Cut(rest, " (after "); ok {
+					fmt.Sscanf(after, "%d events)", &n)
+				}
+				merged = max(merged, n)
+			}
+		}
+		if reloads >= batches || merged < 2 {
+			t.Errorf("%d batches started %d reloads, the largest after %d events; want the events merged", batches, reloads, merged)
+		}
+	})
+
 	t.Run("a page without head or body updates like any other", func(t *testing.T) {
 		dir := site(t)
 		in := startInProcess(t, dir)

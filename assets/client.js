@@ -29,6 +29,7 @@
   var state = "";
   var reloadTimer = 0;
   var reloadWhy = [];
+  var reloadEvents = 0; // events that arrived while a reload waited
   var used = new Set([pagePath(location.href)]);
   var shared = null; // SharedWorker
   var owner = null; // dedicated Worker, for the leader or a direct tab
@@ -78,14 +79,18 @@
   // A full reload waits until no event came for 20 ms: a build that writes
   // its output over a while then costs one reload, showing the last of it.
   function reload(why) {
-    reloadWhy.push(why);
+    if (reloadWhy.indexOf(why) < 0) {
+      reloadWhy.push(why);
+    }
+    reloadEvents++;
     debounce();
   }
 
   function debounce() {
     clearTimeout(reloadTimer);
     reloadTimer = setTimeout(function () {
-      log("reloading: " + reloadWhy.join(", "));
+      log("reloading: " + reloadWhy.join(", ") +
+        (reloadEvents > 1 ? " (after " + reloadEvents + " events)" : ""));
       saveScroll();
       location.reload();
     }, 20);
@@ -101,6 +106,7 @@
       return;
     }
     if (reloadTimer) {
+      reloadEvents++;
       debounce();
       return;
     }
