@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -572,6 +573,61 @@ func TestBrowserClient(t *testing.T) {
 		}
 		if reloads >= batches || merged < 2 {
 			t.Errorf("%d batches started %d reloads, the largest after %d events; want the events merged", batches, reloads, merged)
+		}
+	})
+
+	t.Run("a lost connection is retried with growing delays, not hammered", func(t *testing.T) {
+		dir := site(t)
+		in := startInProcess(t, dir)
+		tab := openTab(t, browser, in.url+"/")
+		console := record(tab)
+		addr := strings.TrimPrefix(in.url, "http://")
+		if code := in.stop(); code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+		// Something that refuses every attempt stands in for the stopped
+		// server; it counts when each attempt came.
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var attempts []time.Duration
+		start := time.Now()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				attempts = append(attempts, time.Since(start))
+				mu.Unlock()
+				c.Close()
+			}
+		}()
+		// Watching for a while is the point here: the test counts attempts
+		// per unit of time.
+		time.Sleep(6 * time.Second)
+		ln.Close()
+		mu.Lock()
+		got := slices.Clone(attempts)
+		mu.Unlock()
+		// Retrying at the server's 500 ms forever would make about 12.
+		if len(got) < 2 || len(got) > 5 {
+			t.Errorf("got %d attempts in 6 s (%v), want 2 to 5", len(got), got)
+		}
+		if n := len(got); n >= 2 && got[n-1]-got[n-2] < 1500*time.Millisecond {
+			t.Errorf("the last two attempts came %v apart (%v), want the delay to have grown", got[n-1]-got[n-2], got)
+		}
+		lost := 0
+		for _, line := range console.lines() {
+			if line == "[hotserve] lost" {
+				lost++
+			}
+		}
+		if lost != 1 {
+			t.Errorf("got %d \"[hotserve] lost\" lines, want 1: %q", lost, console.lines())
 		}
 	})
 

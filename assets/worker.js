@@ -54,7 +54,7 @@
     // The first retry is the browser's own, after the server's retry: delay
     // (500 ms), and it sends Last-Event-ID so an unchanged build is not
     // resent. After that hotserve is probably restarting or stopped: back off
-    // to 1, 2, then every 3 seconds rather than hammering it. A new
+    // to 2, then every 3 seconds rather than hammering it. A new
     // EventSource starts with the current build, which pages compare with
     // the last build they saw.
     source.onerror = function () {
