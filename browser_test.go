@@ -300,6 +300,21 @@ func TestBrowserClient(t *testing.T) {
 		if mode := eval[string](t, tab, `__hotserve.mode`); mode != "direct" {
 			t.Fatalf("got mode %q, want direct", mode)
 		}
+		restyle(t, dir, 1)
+		waitJS(t, tab, restyled(1))
+		waitLog(t, in, "changed: css/site.css (1 browser connected)")
+
+		// A hidden tab lets go of its connection, and takes it up again
+		// when it is shown.
+		eval[bool](t, tab, `dispatchEvent(new PageTransitionEvent("pagehide", {persisted: true})), true`)
+		restyle(t, dir, 2)
+		waitLog(t, in, "changed: css/site.css (0 browsers connected)")
+		eval[bool](t, tab, `dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true})), true`)
+		waitJS(t, tab, restyled(2)+` && __hotserve.state === "connected"`)
+		restyle(t, dir, 3)
+		waitJS(t, tab, restyled(3))
+		waitLog(t, in, "changed: css/site.css (1 browser connected)", 2)
+
 		mark(t, tab)
 		edit(t, filepath.Join(dir, "index.html"), "Hello from hotserve", "Direct")
 		waitJS(t, tab, reloaded+` && document.getElementById("title").textContent === "Direct"`)
