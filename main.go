@@ -19,22 +19,18 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	webbrowser "github.com/cli/browser"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hotserve/hotserve/server"
 	"github.com/hotserve/hotserve/watcher"
 )
-
-// version is set by release builds with -ldflags "-X main.version=…"; other
-// builds read it from the module's build information.
-var version = ""
 
 const defaultPort = 8080
 
@@ -62,7 +58,27 @@ func withHint(err error, format string, args ...any) error {
 // run is the whole program; it returns the exit code. Cancelling ctx stops
 // the server as SIGINT does.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	return runIn(ctx, args, surroundings{
+		stdout:         stdout,
+		stderr:         stderr,
+		isTerminal:     isTerminal,
+		openBrowser:    openBrowser,
+		interfaceAddrs: net.InterfaceAddrs,
+	})
+}
+
+// openBrowser opens url with the system's opener (xdg-open, open, start).
+// The opener's own output would land in the middle of hotserve's, so it is
+// dropped; a failure still comes back as an error.
+func openBrowser(url string) error {
+	webbrowser.Stdout, webbrowser.Stderr = io.Discard, io.Discard
+	return webbrowser.OpenURL(url)
+}
+
+// runIn is run with its surroundings spelled out, for tests.
+func runIn(ctx context.Context, args []string, env surroundings) int {
+	stderr := env.stderr
+	app := newApp(env)
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return 0
@@ -76,15 +92,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-func newApp(stdout, stderr io.Writer) *cli.App {
+// usageText opens --help with examples, because most people want to copy a
+// command line rather than read a flag list.
+const usageText = `hotserve [flags] [DIR]
+
+DIR is the folder to serve; it defaults to the current one.
+
+EXAMPLES:
+   hotserve ./public             serve ./public at http://127.0.0.1:8080/
+   hotserve -p 3000 --open       use port 3000 and open it in the browser
+   hotserve --spa dist           single-page app: unknown routes get dist/index.html
+   hotserve --host 0.0.0.0 .     let phones and other machines on your network in`
+
+func newApp(sys surroundings) *cli.App {
 	env := func(name string) []string { return []string{"HOTSERVE_" + name} }
 	return &cli.App{
-		Name:      "hotserve",
-		Usage:     "serve a folder and reload every open page when a file changes",
-		UsageText: "hotserve [flags] [DIR]\n\nDIR is the folder to serve; it defaults to the current one.",
-		Version:   buildVersion(),
-		Writer:    stdout,
-		ErrWriter: stderr,
+		Name:                 "hotserve",
+		Usage:                "serve a folder and reload every open page when a file changes",
+		UsageText:            usageText,
+		Version:              currentBuild().String(),
+		Writer:               sys.stdout,
+		ErrWriter:            sys.stderr,
+		EnableBashCompletion: true,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "port", Aliases: []string{"p"}, Value: defaultPort, EnvVars: env("PORT"),
 				Usage: "port to listen on; if the default is busy the next free one is used, 0 picks any free port"},
@@ -102,6 +131,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Usage: `response header "Name: value" set on every response (repeatable)`},
 			&cli.BoolFlag{Name: "cors", EnvVars: env("CORS"),
 				Usage: "send Access-Control-Allow-Origin: * and answer preflight requests"},
+			&cli.BoolFlag{Name: "open", EnvVars: env("OPEN"),
+				Usage: "open the URL in the default browser"},
+			&cli.BoolFlag{Name: "no-qr", EnvVars: env("NO_QR"),
+				Usage: "with an exposing --host, do not print the QR code of the network URL"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
 				Usage: "print only the URL and errors"},
 			&cli.BoolFlag{Name: "verbose", EnvVars: env("VERBOSE"),
@@ -113,20 +146,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return withHint(err, "run \"hotserve --help\" to see the flags")
 		},
-		Action: serve,
+		Action: func(c *cli.Context) error { return serve(c, sys) },
 	}
-}
-
-// buildVersion names the build: the release version stamped by GoReleaser,
-// else the module version that go install recorded.
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
 
 // config is the checked form of the command line.
@@ -140,6 +161,8 @@ type config struct {
 	debounce  time.Duration
 	quiet     bool
 	verbose   bool
+	open      bool
+	noQR      bool
 }
 
 func parse(c *cli.Context) (*config, error) {
@@ -156,6 +179,8 @@ func parse(c *cli.Context) (*config, error) {
 		debounce:  c.Duration("debounce"),
 		quiet:     c.Bool("quiet"),
 		verbose:   c.Bool("verbose"),
+		open:      c.Bool("open"),
+		noQR:      c.Bool("no-qr"),
 		opts: server.Options{
 			NoReload: c.Bool("no-reload"),
 			SPA:      c.Bool("spa"),
@@ -251,25 +276,27 @@ func listenError(cfg *config, err error) error {
 }
 
 // localURL is the address to print: an unspecified host is reachable on
-// loopback.
-func localURL(ln net.Listener) string {
+// loopback. Go listens on [::] for "0.0.0.0", accepting IPv4 as well, so
+// the address asked for (host), not the socket's, decides between
+// 127.0.0.1 and ::1.
+func localURL(ln net.Listener, host string) string {
 	a := ln.Addr().(*net.TCPAddr)
-	host := a.IP.String()
-	if a.IP.IsUnspecified() {
+	if ip := net.ParseIP(host); a.IP.IsUnspecified() && ip != nil && ip.To4() == nil {
+		host = "::1"
+	} else if a.IP.IsUnspecified() {
 		host = "127.0.0.1"
-		if a.IP.To4() == nil {
-			host = "::1"
-		}
+	} else {
+		host = a.IP.String()
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port)) + "/"
 }
 
-func serve(c *cli.Context) error {
+func serve(c *cli.Context, sys surroundings) error {
 	cfg, err := parse(c)
 	if err != nil {
 		return err
 	}
-	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	stdout, stderr := sys.stdout, sys.stderr
 	logger := log.New(stderr, "hotserve: ", 0)
 	if cfg.quiet {
 		logger.SetOutput(io.Discard)
@@ -285,10 +312,21 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	url := localURL(ln, cfg.host)
 	if !cfg.quiet {
-		fmt.Fprintf(stdout, "hotserve %s serving %s\n  Local: %s\n", buildVersion(), cfg.dir, localURL(ln))
+		tty := sys.isTerminal(stdout)
+		exposed := isExposed(ln)
+		banner{
+			version: currentBuild().version,
+			dir:     cfg.dir,
+			local:   url,
+			network: networkURLs(ln, sys.interfaceAddrs),
+			exposed: exposed,
+			color:   tty && !noColor(),
+			qr:      tty && exposed && !cfg.noQR,
+		}.write(stdout)
 	} else {
-		fmt.Fprintln(stdout, localURL(ln))
+		fmt.Fprintln(stdout, url)
 	}
 
 	g, ctx := errgroup.WithContext(c.Context)
@@ -320,6 +358,16 @@ func serve(c *cli.Context) error {
 		}
 		return nil
 	})
+	if cfg.open {
+		// Owned by the group like every goroutine; a browser that cannot
+		// be opened is no reason to stop serving.
+		g.Go(func() error {
+			if err := sys.openBrowser(url); err != nil {
+				fmt.Fprintf(stderr, "hotserve: warning: could not open a browser: %v; open %s yourself\n", err, url)
+			}
+			return nil
+		})
+	}
 	if !cfg.opts.NoReload {
 		g.Go(func() error {
 			return watchError(watcher.Watch(ctx, watcher.Config{
@@ -331,7 +379,7 @@ func serve(c *cli.Context) error {
 				OnChange: func(b watcher.Batch) {
 					srv.Reload(server.Change{Paths: b.Paths, ModTime: b.ModTime})
 					if !cfg.quiet {
-						logger.Printf("%s changed: %s (%d connected)", time.Now().Format("15:04:05"), summarize(b.Paths), srv.Streams())
+						logger.Printf("%s changed: %s (%s)", time.Now().Format("15:04:05"), summarize(b.Paths), connected(srv.Streams()))
 					}
 				},
 			}))
@@ -359,6 +407,16 @@ func summarize(paths []string) string {
 		return strings.Join(paths, ", ")
 	}
 	return fmt.Sprintf("%s +%d more", strings.Join(paths[:3], ", "), len(paths)-3)
+}
+
+// connected says how many browsers are listening for reloads. A browser
+// holds one event stream for all its tabs of the site (a SharedWorker, or
+// the tab elected with Web Locks), so streams count browsers, not tabs.
+func connected(n int) string {
+	if n == 1 {
+		return "1 browser connected"
+	}
+	return fmt.Sprintf("%d browsers connected", n)
 }
 
 // logRequests prints one line per request, for --verbose.

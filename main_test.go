@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -76,10 +77,29 @@ type instance struct {
 // waits until it prints its URL.
 func startInProcess(t *testing.T, args ...string) *instance {
 	t.Helper()
+	return startIn(t, nil, args...)
+}
+
+// startIn is startInProcess with surroundings that change may alter: a fake
+// terminal, browser opener or network interfaces.
+func startIn(t *testing.T, change func(*surroundings), args ...string) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	sys := surroundings{
+		stdout:      in.stdout,
+		stderr:      in.stderr,
+		isTerminal:  func(io.Writer) bool { return false },
+		openBrowser: func(string) error { return errors.New("tests open no browser") },
+		interfaceAddrs: func() ([]net.Addr, error) {
+			return []net.Addr{&net.IPNet{IP: net.IPv4(192, 0, 2, 7), Mask: net.CIDRMask(24, 32)}}, nil
+		},
+	}
+	if change != nil {
+		change(&sys)
+	}
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, append([]string{"hotserve", "--port", "0"}, args...), in.stdout, in.stderr) }()
+	go func() { code <- runIn(ctx, append([]string{"hotserve", "--port", "0"}, args...), sys) }()
 	var once sync.Once
 	exit := -1
 	in.stop = func() int {

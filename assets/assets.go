@@ -1,5 +1,6 @@
 // Package assets holds the browser side of hotserve: the client script that
-// every injected page loads from /__hotserve/client.js.
+// every injected page loads from /__hotserve/client.js, and the worker it
+// starts from /__hotserve/worker.js to hold the event stream.
 //
 // The script is a readable, dependency-free file embedded at build time, so
 // hotserve needs no JavaScript build step and no files beside its binary.
@@ -7,9 +8,18 @@ package assets
 
 import _ "embed"
 
-// ClientJS is the live-reload client. It opens one event stream and reloads
-// the page when the server announces a build other than the one the page was
-// served with (the data-build attribute of its own <script> tag).
+// ClientJS is the live-reload client. It joins the browser's one event
+// stream (through WorkerJS) and applies each announced change to its page:
+// stylesheets and images in place, a reload only when the page used what
+// changed or missed an announcement.
 //
 //go:embed client.js
 var ClientJS []byte
+
+// WorkerJS owns the event stream. Run as a SharedWorker it serves every tab
+// of the origin over one connection; run as a dedicated worker it serves the
+// one tab that started it (the elected leader, or each tab where Web Locks
+// are missing too).
+//
+//go:embed worker.js
+var WorkerJS []byte

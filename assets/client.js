@@ -1,52 +1,414 @@
 // hotserve live-reload client.
 //
 // The page was served with this script's tag carrying data-build: the build
-// id of the site at the time the page was sent. The server's event stream
-// sends the current build as soon as it connects and again after every batch
-// of file changes. A page whose build differs from the announced one is stale
-// and reloads. Because the stream always starts with the current build, a
-// change made while the page was loading, or while hotserve was stopped, is
-// never missed, and a restart with nothing changed causes no reload.
+// id of the site when the page was sent. worker.js holds the browser's one
+// event stream and passes on every event: {build, previous, paths}. This
+// script keeps the last build its page has seen and, for each event:
+//
+// - ignores it if it announces that build (a reconnect with nothing new) or
+//   an older one;
+// - reloads if its previous build is not the one the page last saw: the page
+//   missed an event (a restart after a change, a stream that woke late, a
+//   page hidden in the back/forward cache);
+// - otherwise updates only what the changed paths touch: stylesheets and
+//   images in place, a reload if the page shows a changed HTML file or used a
+//   changed file of another kind, nothing if the page never used it.
+//
+// The page never waits for any of this: the script is async and the stream
+// lives in a worker.
 (function () {
   "use strict";
   var script = document.currentScript;
   var build = script && script.getAttribute("data-build");
-  if (!build || typeof EventSource === "undefined") {
+  if (!build || window.__hotserve) {
     return;
   }
-  var source = null;
+  var seen = Number(build);
+  var base = script.src;
+  var mode = "";
+  var state = "";
+  var reloadTimer = 0;
+  var reloadWhy = [];
+  var reloadEvents = 0; // events that arrived while a reload waited
+  var used = new Set([pagePath(location.href)]);
+  var shared = null; // SharedWorker
+  var owner = null; // dedicated Worker, for the leader or a direct tab
+  var channel = null; // BroadcastChannel between leader and followers
+  var leave = null; // ends this tab's lock request or leadership
 
-  function connect() {
-    if (source) {
+  // Tests and curious developers can read what the client is doing.
+  Object.defineProperty(window, "__hotserve", {
+    value: Object.freeze({
+      get mode() { return mode; },
+      get state() { return state; },
+      get build() { return seen; },
+      get reloading() { return reloadTimer !== 0; },
+    }),
+  });
+
+  function log(msg) {
+    console.log("[hotserve] " + msg);
+  }
+
+  // pagePath is a URL's decoded path, with a folder meaning its index.html,
+  // so that it compares with the paths the server announces.
+  function pagePath(url) {
+    var path = new URL(url, location.href).pathname;
+    try {
+      path = decodeURIComponent(path);
+    } catch (err) { /* keep it encoded */ }
+    return path.endsWith("/") ? path + "index.html" : path;
+  }
+
+  function bust(url, b) {
+    var u = new URL(url, location.href);
+    u.searchParams.set("hotserve", b);
+    return u.href;
+  }
+
+  // Everything the page loaded, as Resource Timing reports it. The observer
+  // sees entries beyond the timeline's buffer limit too.
+  if (typeof PerformanceObserver === "function") {
+    try {
+      new PerformanceObserver(function (list) {
+        list.getEntries().forEach(function (e) { used.add(pagePath(e.name)); });
+      }).observe({ type: "resource", buffered: true });
+    } catch (err) { /* no Resource Timing: only the page itself counts */ }
+  }
+
+  // A full reload waits until no event came for 20 ms: a build that writes
+  // its output over a while then costs one reload, showing the last of it.
+  function reload(why) {
+    if (reloadWhy.indexOf(why) < 0) {
+      reloadWhy.push(why);
+    }
+    reloadEvents++;
+    debounce();
+  }
+
+  function debounce() {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(function () {
+      log("reloading: " + reloadWhy.join(", ") +
+        (reloadEvents > 1 ? " (after " + reloadEvents + " events)" : ""));
+      saveScroll();
+      location.reload();
+    }, 20);
+  }
+
+  function receive(msg) {
+    if (msg.state && msg.state !== state) {
+      state = msg.state;
+      log(state);
+    }
+    var ev = msg.event;
+    if (!ev) {
       return;
     }
-    source = new EventSource("/__hotserve/events");
-    source.onmessage = function (event) {
-      var msg;
-      try {
-        msg = JSON.parse(event.data);
-      } catch (err) {
-        return;
+    if (reloadTimer) {
+      reloadEvents++;
+      debounce();
+      return;
+    }
+    if (ev.build <= seen) {
+      return;
+    }
+    if (ev.previous !== seen) {
+      reload("missed an update");
+      return;
+    }
+    var unused = ev.paths.filter(function (path) {
+      return !update("/" + path, ev.build);
+    });
+    if (!reloadTimer) {
+      seen = ev.build;
+      if (unused.length < ev.paths.length) {
+        log("updated: " + ev.paths.join(", "));
       }
-      if (String(msg.build) !== build) {
-        console.log("[hotserve] reloading: " + (msg.paths || []).join(", "));
-        disconnect();
-        location.reload();
-      }
-    };
-  }
-
-  function disconnect() {
-    if (source) {
-      source.close();
-      source = null;
     }
   }
 
-  // A hidden or closed tab must not hold one of the browser's few
-  // connections to this host; a page restored from the back/forward cache
-  // reconnects and so learns at once whether it is stale.
-  addEventListener("pagehide", disconnect);
-  addEventListener("pageshow", connect);
+  // update applies one changed path (as a URL path: the folder is served at
+  // the root). It returns false if the page does not use it at all.
+  function update(path, b) {
+    if (/\.css$/i.test(path) && swapStylesheets(path, b)) {
+      return true;
+    }
+    if (/\.(png|jpe?g|gif|svg|webp|avif|ico|bmp)$/i.test(path) && swapImages(path, b)) {
+      return true;
+    }
+    if (shows(path) || used.has(path)) {
+      reload(path.slice(1));
+      return true;
+    }
+    return false;
+  }
+
+  // shows says whether the page or one of its frames is that HTML file. An
+  // extension-less path can only run this script if it was answered with
+  // index.html, as --spa does.
+  function shows(path) {
+    if (!/\.html?$/i.test(path)) {
+      return false;
+    }
+    var here = pagePath(location.href);
+    if (here === path || (path === "/index.html" && !/\.[^/]*$/.test(here))) {
+      return true;
+    }
+    return Array.prototype.some.call(document.querySelectorAll("iframe[src], frame[src]"), function (f) {
+      return pagePath(f.src) === path;
+    });
+  }
+
+  // swapStylesheets loads a fresh copy of each <link rel=stylesheet> that
+  // is the changed file right after the original, and removes the original
+  // once the copy has loaded (or failed): no unstyled flash, cascade order
+  // kept. A link already being replaced is skipped; its replacement is
+  // what gets replaced.
+  var replaced = new WeakSet();
+  function swapStylesheets(path, b) {
+    var found = false;
+    document.querySelectorAll("link[rel~=stylesheet][href]").forEach(function (link) {
+      if (replaced.has(link) || pagePath(link.href) !== path) {
+        return;
+      }
+      found = true;
+      replaced.add(link);
+      var copy = link.cloneNode(false);
+      copy.href = bust(link.href, b);
+      copy.onload = copy.onerror = function () { link.remove(); };
+      link.after(copy);
+    });
+    eachRule(function (rule, parent, i, baseURL) {
+      // An @import of the changed file is replaced by one with a fresh URL,
+      // in the same place in the same sheet (a <link>'s or a <style>'s).
+      // Unlike a <link>, the old rule cannot wait for the new one to load.
+      if (typeof CSSImportRule === "function" && rule instanceof CSSImportRule && pagePath(new URL(rule.href, baseURL)) === path) {
+        var media = rule.media.mediaText;
+        parent.insertRule("@import url(" + JSON.stringify(bust(new URL(rule.href, baseURL), b)) + ")" + (media ? " " + media : ""), i + 1);
+        parent.deleteRule(i);
+        found = true;
+      }
+    });
+    return found;
+  }
+
+  // swapImages points every <img>, <source> and CSS background that shows
+  // the changed image at a fresh URL, in place.
+  function swapImages(path, b) {
+    var found = false;
+    function fresh(url) {
+      if (pagePath(url) !== path) {
+        return url;
+      }
+      found = true;
+      return bust(url, b);
+    }
+    function srcset(value) {
+      return value.split(",").map(function (candidate) {
+        var parts = candidate.trim().split(/\s+/);
+        parts[0] = fresh(parts[0]);
+        return parts.join(" ");
+      }).join(", ");
+    }
+    document.querySelectorAll("img, picture > source").forEach(function (el) {
+      if (el.getAttribute("src")) {
+        var src = fresh(el.src);
+        if (src !== el.src) {
+          el.src = src;
+        }
+      }
+      if (el.getAttribute("srcset")) {
+        el.setAttribute("srcset", srcset(el.getAttribute("srcset")));
+      }
+    });
+    function background(style, baseURL) {
+      var value = style.getPropertyValue("background-image");
+      if (value.indexOf("url(") < 0) {
+        return;
+      }
+      var next = value.replace(/url\((['"]?)(.*?)\1\)/g, function (all, q, url) {
+        var abs = new URL(url, baseURL).href;
+        var f = fresh(abs);
+        return f === abs ? all : "url(" + JSON.stringify(f) + ")";
+      });
+      if (next !== value) {
+        style.setProperty("background-image", next, style.getPropertyPriority("background-image"));
+      }
+    }
+    document.querySelectorAll("[style]").forEach(function (el) {
+      background(el.style, location.href);
+    });
+    eachRule(function (rule, parent, i, baseURL) {
+      if (rule.style) {
+        background(rule.style, baseURL);
+      }
+    });
+    return found;
+  }
+
+  // eachRule calls fn(rule, parent, index, baseURL) for every rule of every
+  // same-origin stylesheet, into @media, @supports and @import, where parent
+  // is the sheet or group holding the rule and baseURL what its URLs are
+  // relative to. It walks backwards so that fn may replace the rule.
+  function eachRule(fn) {
+    function walk(parent, baseURL) {
+      var rules;
+      try {
+        rules = parent.cssRules;
+      } catch (err) {
+        return; // another origin's sheet
+      }
+      for (var i = rules.length - 1; i >= 0; i--) {
+        var rule = rules[i];
+        if (rule.styleSheet) {
+          walk(rule.styleSheet, rule.styleSheet.href || baseURL);
+        } else if (rule.cssRules) {
+          walk(rule, baseURL);
+        }
+        fn(rule, parent, i, baseURL);
+      }
+    }
+    Array.prototype.forEach.call(document.styleSheets, function (sheet) {
+      walk(sheet, sheet.href || location.href);
+    });
+  }
+
+  // Scroll position survives a reload of the same URL, also when late
+  // images or scripts make the page tall enough only after load: the saved
+  // position is applied again whenever the page changes size, until the
+  // reader scrolls or 3 s after load.
+  var scrollKey = "hotserve:scroll:" + location.href;
+  function saveScroll() {
+    var el = document.scrollingElement || document.documentElement;
+    try {
+      sessionStorage.setItem(scrollKey, JSON.stringify([scrollX, scrollY, el.scrollLeft, el.scrollTop]));
+    } catch (err) { /* storage disabled: the browser's own restore remains */ }
+  }
+
+  function restoreScroll() {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(scrollKey));
+      sessionStorage.removeItem(scrollKey);
+    } catch (err) { /* nothing saved */ }
+    if (!saved) {
+      return;
+    }
+    var stopped = false;
+    var watch = typeof ResizeObserver === "function" ? new ResizeObserver(apply) : null;
+    var inputs = ["wheel", "touchstart", "keydown", "mousedown"];
+    function apply() {
+      if (stopped) {
+        return;
+      }
+      scrollTo(saved[0], saved[1]);
+      var el = document.scrollingElement || document.documentElement;
+      el.scrollLeft = saved[2];
+      el.scrollTop = saved[3];
+    }
+    function stop() {
+      stopped = true;
+      if (watch) {
+        watch.disconnect();
+      }
+      inputs.forEach(function (t) { removeEventListener(t, stop, true); });
+    }
+    inputs.forEach(function (t) { addEventListener(t, stop, true); });
+    if (watch) {
+      watch.observe(document.documentElement);
+    }
+    apply();
+    function loaded() {
+      apply();
+      setTimeout(stop, 3000);
+    }
+    if (document.readyState === "complete") {
+      loaded();
+    } else {
+      addEventListener("load", loaded);
+    }
+  }
+
+  // connect joins the browser's one event stream: through a SharedWorker
+  // where there is one; else through the tab that holds the "hotserve" Web
+  // Lock, which relays over a BroadcastChannel (when it closes, the lock and
+  // the stream pass to another tab); else with a stream of its own.
+  function connect() {
+    var workerURL = new URL("worker.js", base).href;
+    if (typeof SharedWorker === "function") {
+      mode = "shared-worker";
+      if (shared) {
+        shared.port.postMessage("hello");
+      } else {
+        shared = new SharedWorker(workerURL, { name: "hotserve" });
+        shared.port.onmessage = function (e) { receive(e.data); };
+      }
+      leave = function () { shared.port.postMessage("bye"); };
+    } else if (navigator.locks && typeof BroadcastChannel === "function" && typeof Worker === "function") {
+      mode = "follower";
+      var last = {};
+      var ch = channel = new BroadcastChannel("hotserve");
+      ch.onmessage = function (e) {
+        if (e.data === "hello") {
+          if (owner && last.state) {
+            ch.postMessage({ state: last.state });
+          }
+          if (owner && last.event) {
+            ch.postMessage({ event: last.event });
+          }
+        } else {
+          receive(e.data);
+        }
+      };
+      ch.postMessage("hello");
+      var quit = new AbortController();
+      navigator.locks.request("hotserve", { signal: quit.signal }, function () {
+        mode = "leader";
+        owner = new Worker(workerURL);
+        owner.onmessage = function (e) {
+          last.state = e.data.state || last.state;
+          last.event = e.data.event || last.event;
+          ch.postMessage(e.data);
+          receive(e.data);
+        };
+        // The lock is held until this tab hides or closes.
+        return new Promise(function (resolve) { quit.signal.onabort = resolve; });
+      }).catch(function () { /* aborted while waiting */ });
+      leave = function () {
+        quit.abort();
+        ch.close();
+        if (owner) {
+          owner.terminate();
+          owner = null;
+        }
+      };
+    } else if (typeof Worker === "function") {
+      mode = "direct";
+      owner = new Worker(workerURL);
+      owner.onmessage = function (e) { receive(e.data); };
+      leave = function () {
+        owner.terminate();
+        owner = null;
+      };
+    }
+  }
+
+  // A hidden tab lets go of the stream, so that it neither holds one of the
+  // browser's few connections nor keeps the leadership; a page restored
+  // from the back/forward cache joins again and is at once told the current
+  // build, which it compares with the last one it saw.
+  addEventListener("pagehide", function () {
+    if (leave) {
+      leave();
+      leave = null;
+    }
+  });
+  addEventListener("pageshow", function (e) {
+    if (e.persisted && !leave) {
+      connect();
+    }
+  });
+  restoreScroll();
   connect();
 })();

@@ -100,34 +100,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveFile(w, r)
 }
 
-// clientETag validates the embedded client script, which changes only with
-// the hotserve binary.
-var clientETag = func() string {
+// asset is one embedded browser file and the ETag that validates it; both
+// change only with the hotserve binary.
+type asset struct {
+	body []byte
+	etag string
+}
+
+func newAsset(name string, body []byte) asset {
 	h := fnv.New64a()
-	h.Write(assets.ClientJS)
-	return fmt.Sprintf(`"c-%x"`, h.Sum64())
-}()
+	h.Write(body)
+	return asset{body: body, etag: fmt.Sprintf(`"%s-%x"`, name, h.Sum64())}
+}
+
+// scripts are the files served under Prefix: the client every page loads,
+// and the worker that owns the browser's one event stream.
+var scripts = map[string]asset{
+	"client.js": newAsset("c", assets.ClientJS),
+	"worker.js": newAsset("w", assets.WorkerJS),
+}
 
 func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest string) {
 	if s.opts.NoReload {
 		http.NotFound(w, r)
 		return
 	}
-	switch rest {
-	case "events":
+	if rest == "events" {
 		s.serveEvents(w, r)
-	case "client.js":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", "text/javascript; charset=utf-8")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("ETag", clientETag)
-		http.ServeContent(w, r, "client.js", zeroTime, bytesReader(assets.ClientJS))
-	default:
-		http.NotFound(w, r)
+		return
 	}
+	a, ok := scripts[rest]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", a.etag)
+	http.ServeContent(w, r, rest, zeroTime, bytesReader(a.body))
 }

@@ -351,14 +351,27 @@ func TestWhenToInject(t *testing.T) {
 }
 
 func TestReservedPrefix(t *testing.T) {
-	dir := site(t, map[string]string{"__hotserve/client.js": "alert('shadow')", "index.html": page})
+	dir := site(t, map[string]string{"__hotserve/client.js": "alert('shadow')", "__hotserve/worker.js": "alert('shadow')", "index.html": page})
 	_, base := start(t, dir, Options{})
-	r := get(t, base+"/__hotserve/client.js")
-	if r.status != 200 || r.body != string(assets.ClientJS) {
-		t.Fatalf("got %d %q, want the embedded client", r.status, r.body)
-	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
-		t.Errorf("got Content-Type %q", ct)
+	for _, tc := range []struct {
+		name, path string
+		want       []byte
+	}{
+		{"the client is the embedded one", "/__hotserve/client.js", assets.ClientJS},
+		{"the worker is the embedded one", "/__hotserve/worker.js", assets.WorkerJS},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := get(t, base+tc.path)
+			if r.status != 200 || r.body != string(tc.want) {
+				t.Fatalf("got %d %q, want the embedded script", r.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+				t.Errorf("got Content-Type %q", ct)
+			}
+			if cc, etag := r.header.Get("Cache-Control"), r.header.Get("ETag"); cc != "no-cache" || etag == "" {
+				t.Errorf("got Cache-Control %q and ETag %q, want no-cache and an ETag", cc, etag)
+			}
+		})
 	}
 	if r := get(t, base+"/__hotserve/other"); r.status != 404 {
 		t.Errorf("unknown reserved path: got %d, want 404", r.status)
