@@ -177,4 +177,3 @@ func streamRun(self, dir string, p99, rss, back *row) error {
 		}
 	}
 }
-
