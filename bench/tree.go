@@ -24,6 +24,9 @@ func writeTree(dir string) (watchable int, deep string, err error) {
 		}
 		return nil
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, "", err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>tree</title><p>tree"), 0o644); err != nil {
 		return 0, "", err
 	}
