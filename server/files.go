@@ -89,11 +89,13 @@ func open(root *os.Root, name string) (*os.File, error) {
 	return root.Open(real)
 }
 
+// redirect answers with a relative redirect to to, a name within the
+// current folder. The "./" and the escaping keep any name, even one that
+// starts with backslashes (which browsers read as "//", another host) or
+// contains a colon (a scheme), a path on this host.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
-	if q := r.URL.RawQuery; q != "" {
-		to += "?" + q
-	}
-	w.Header().Set("Location", to)
+	u := url.URL{Path: "./" + to, RawQuery: r.URL.RawQuery}
+	w.Header().Set("Location", u.String())
 	w.WriteHeader(http.StatusMovedPermanently)
 }
 

@@ -337,8 +337,8 @@ func TestSecretsAreNeverServed(t *testing.T) {
 			if got := from.ResolveReference(u); got.Host != from.Host || strings.HasPrefix(loc, "//") || strings.ContainsAny(loc, "\\") {
 				t.Errorf("got Location %q, which leads to %s", loc, got)
 			}
-			if r.status != http.StatusMovedPermanently || loc != "sub/" {
-				t.Errorf("got %d %q, want 301 to sub/", r.status, loc)
+			if r.status != http.StatusMovedPermanently || loc != "./sub/" {
+				t.Errorf("got %d %q, want 301 to ./sub/", r.status, loc)
 			}
 		})
 	}
