@@ -232,6 +232,22 @@ func TestFolderReplaced(t *testing.T) {
 			},
 		},
 		{
+			// As the server's os.Root holds it: the kernel then sends no
+			// IN_DELETE_SELF.
+			name: "deleted while held open and made again",
+			replace: func(t *testing.T, dir string) {
+				f, err := os.Open(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { f.Close() })
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				makeTree(t, dir, map[string]string{"index.html": "v2", "v2.css": "new"})
+			},
+		},
+		{
 			name: "renamed away and replaced",
 			replace: func(t *testing.T, dir string) {
 				if err := os.Rename(dir, dir+".old"); err != nil {

@@ -55,9 +55,10 @@ type loop struct {
 	// last listing; see poll.go.
 	polled    map[string]map[string]entry
 	pollEvery time.Duration
-	pollAll   bool // poll every directory: Config.Poll or an unwatchable filesystem
-	limited   bool // the kernel refused a watch for lack of watches or descriptors
-	lost      bool // the folder itself is gone; see lose
+	pollAll   bool    // poll every directory: Config.Poll or an unwatchable filesystem
+	limited   bool    // the kernel refused a watch for lack of watches or descriptors
+	lost      bool    // the folder itself is gone; see lose
+	rootID    fileKey // the folder's identity when it was walked
 	onRoot    func()
 
 	// real is dir with every symbolic link resolved; a linked directory
@@ -103,6 +104,7 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 	if l.name == "" {
 		l.name = dir
 	}
+	l.rootID = rootID(l.name)
 	if l.log == nil {
 		l.log = log.Default()
 	}
@@ -126,25 +128,26 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 	arm := func() {
 		timer.Reset(time.Until(l.deb.event(time.Now())))
 	}
-	// The ticker runs only while something is polled or the folder is
-	// gone, so a natively watched folder costs nothing between events.
+	// Each tick polls what is polled and checks that the folder is still
+	// the one named Config.Dir: see replaced.
 	ticker := time.NewTicker(l.pollEvery)
 	defer ticker.Stop()
-	var tick <-chan time.Time
 	for {
-		switch polling := len(l.polled) > 0 || l.lost; {
-		case polling && tick == nil:
-			ticker.Reset(l.pollEvery)
-			tick = ticker.C
-		case !polling && tick != nil:
-			ticker.Stop()
-			tick = nil
-		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick:
-			if l.lost && l.reroot() || !l.lost && l.poll() {
+		case <-ticker.C:
+			var grew bool
+			switch {
+			case l.lost:
+				grew = l.reroot()
+			case l.replaced():
+				l.lose()
+				grew = l.reroot()
+			default:
+				grew = l.poll()
+			}
+			if grew {
 				arm()
 			}
 		case ev, ok := <-events:

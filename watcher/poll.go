@@ -169,6 +169,7 @@ func (l *loop) reroot() bool {
 	}
 	l.lost = false
 	l.dir = dir
+	l.rootID = rootID(l.name)
 	l.real = realPath(dir)
 	err = l.walk(dir, func(rel string, _ fs.DirEntry) {
 		if rel != "." {
@@ -186,6 +187,30 @@ func (l *loop) reroot() bool {
 		l.mark(".", false) // an empty folder still changes every page
 	}
 	return true
+}
+
+// replaced reports whether the folder named Config.Dir is gone or is
+// another directory than the one watched. inotify does not always say so:
+// a directory removed while a process holds it open, as the server's
+// os.Root does, sends no IN_DELETE_SELF until that handle is closed.
+func (l *loop) replaced() bool {
+	fi, err := os.Stat(l.name)
+	if err != nil {
+		return true
+	}
+	id, ok := fileID(fi)
+	return ok && id != l.rootID
+}
+
+// rootID returns the identity of the directory named name, or the zero
+// key if it is not known.
+func rootID(name string) fileKey {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return fileKey{}
+	}
+	id, _ := fileID(fi)
+	return id
 }
 
 // realPath resolves every symbolic link in dir, or returns dir.
