@@ -67,9 +67,12 @@ func FuzzRequestPath(f *testing.F) {
 		switch w.Code {
 		case 200, 400, 403, 404:
 		case 301:
+			// The query is the request's own and cannot change the host;
+			// a backslash in the path could, in a browser.
 			loc := w.Header().Get("Location")
+			locPath, _, _ := strings.Cut(loc, "?")
 			u, err := url.Parse(loc)
-			if err != nil || !strings.HasPrefix(loc, "./") || strings.Contains(loc, "\\") || here.ResolveReference(u).Host != here.Host {
+			if err != nil || !strings.HasPrefix(loc, "./") || strings.Contains(locPath, "\\") || here.ResolveReference(u).Host != here.Host {
 				t.Fatalf("%q: redirect to %q", target, loc)
 			}
 		default:
