@@ -173,3 +173,9 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// openStream opens the event stream at base.
+func openStream(t *testing.T, base string) *ssetest.Stream {
+	t.Helper()
+	return ssetest.Open(t, base+"/__hotserve/events")
+}

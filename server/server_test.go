@@ -144,8 +144,8 @@ func TestIndexPages(t *testing.T) {
 		{"the root serves index.html", "/", 200, ""},
 		{"index.html answers itself without a redirect", "/index.html", 200, ""},
 		{"a folder with a slash serves its index.html", "/sub/", 200, ""},
-		{"a folder without a slash redirects relatively", "/sub", 301, "sub/"},
-		{"the query string survives the redirect", "/sub?x=1", 301, "sub/?x=1"},
+		{"a folder without a slash redirects relatively", "/sub", 301, "./sub/"},
+		{"the query string survives the redirect", "/sub?x=1", 301, "./sub/?x=1"},
 		{"a missing file is not found", "/nope.html", 404, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
