@@ -343,6 +343,11 @@ func serve(c *cli.Context, sys surroundings) error {
 		}.write(stdout)
 	} else {
 		fmt.Fprintln(stdout, url)
+		// Quiet silences chatter, not this: serving a folder to the
+		// network is something to be told every time.
+		if isExposed(ln) {
+			fmt.Fprintf(stderr, "hotserve: warning: %s is exposed to the network: anyone who can reach this machine can read its files\n", cfg.dir)
+		}
 	}
 
 	g, ctx := errgroup.WithContext(c.Context)
