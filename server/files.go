@@ -155,6 +155,13 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			http.NotFound(w, r)
 			return
 		}
+		if pt.Reason == inject.Fragment && navigation(r) {
+			// The browser says it will show this as a page, and it will,
+			// whatever it holds; without the script the tab would never
+			// update again. This is also what a navigation gets when it
+			// lands between an editor's truncate and write: an empty file.
+			pt.OK = true
+		}
 		if pt.OK {
 			// The page embeds the build, so its validator does too, and
 			// it must never come from a cache: a cached page carries an
@@ -201,6 +208,17 @@ func (s *Server) injectable(r *http.Request, name string) bool {
 	}
 	switch r.Header.Get("Sec-Fetch-Dest") {
 	case "", "document", "iframe":
+		return true
+	}
+	return false
+}
+
+// navigation reports whether the browser said it will show the response as
+// a page of its own: a tab or a frame. Requests without Sec-Fetch-Dest (curl,
+// old browsers) are not known to be navigations.
+func navigation(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "document", "iframe":
 		return true
 	}
 	return false
