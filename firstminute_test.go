@@ -173,6 +173,32 @@ func TestBannerOnStart(t *testing.T) {
 	}
 }
 
+func TestQuietStillWarnsWhenExposed(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "index.html"), "<!doctype html><p>x")
+	for _, tc := range []struct {
+		name string
+		args []string
+		warn bool
+	}{
+		{"a quiet loopback bind prints only the URL", []string{"--quiet", dir}, false},
+		{"a quiet exposed bind still warns", []string{"--quiet", "--host", "0.0.0.0", dir}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := startIn(t, func(*surroundings) {}, tc.args...)
+			if code := in.stop(); code != 0 {
+				t.Fatalf("exit code %d: %s", code, in.stderr.String())
+			}
+			if out := strings.TrimSpace(in.stdout.String()); !urlPattern.MatchString(out) || strings.Contains(out, "\n") {
+				t.Errorf("stdout: got %q, want the URL alone", out)
+			}
+			if got := strings.Contains(in.stderr.String(), "hotserve: warning: "+dir+" is exposed to the network"); got != tc.warn {
+				t.Errorf("got the warning %v, want %v: %q", got, tc.warn, in.stderr.String())
+			}
+		})
+	}
+}
+
 func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "index.html"), "<!doctype html><p>x")

@@ -135,6 +135,10 @@ func newApp(sys surroundings) *cli.App {
 				Usage: "open the URL in the default browser"},
 			&cli.BoolFlag{Name: "no-qr", EnvVars: env("NO_QR"),
 				Usage: "with an exposing --host, do not print the QR code of the network URL"},
+			&cli.StringSliceFlag{Name: "allow-host", EnvVars: env("ALLOW_HOST"),
+				Usage: "host name the browser may use besides localhost, *.localhost and IP addresses (repeatable), e.g. a tunnel's or /etc/hosts name; a leading dot (.example.test) allows its subdomains too"},
+			&cli.DurationFlag{Name: "poll", EnvVars: env("POLL"),
+				Usage: "look for changes every DUR instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
 				Usage: "print only the URL and errors"},
 			&cli.BoolFlag{Name: "verbose", EnvVars: env("VERBOSE"),
@@ -159,6 +163,7 @@ type config struct {
 	opts      server.Options
 	ignore    []string
 	debounce  time.Duration
+	poll      time.Duration
 	quiet     bool
 	verbose   bool
 	open      bool
@@ -177,6 +182,7 @@ func parse(c *cli.Context) (*config, error) {
 		portIsSet: c.IsSet("port"),
 		ignore:    c.StringSlice("ignore"),
 		debounce:  c.Duration("debounce"),
+		poll:      c.Duration("poll"),
 		quiet:     c.Bool("quiet"),
 		verbose:   c.Bool("verbose"),
 		open:      c.Bool("open"),
@@ -186,6 +192,8 @@ func parse(c *cli.Context) (*config, error) {
 			SPA:      c.Bool("spa"),
 			CORS:     c.Bool("cors"),
 			Header:   http.Header{},
+
+			AllowedHosts: c.StringSlice("allow-host"),
 		},
 	}
 	if cfg.dir == "" {
@@ -199,6 +207,14 @@ func parse(c *cli.Context) (*config, error) {
 	}
 	if cfg.debounce < 0 {
 		return nil, withHint(fmt.Errorf("invalid --debounce %v", cfg.debounce), "use a duration such as 5ms or 100ms")
+	}
+	if cfg.poll < 0 || cfg.poll > 0 && cfg.poll < 10*time.Millisecond {
+		return nil, withHint(fmt.Errorf("invalid --poll %v", cfg.poll), "use a duration of at least 10ms, such as 500ms")
+	}
+	for _, h := range cfg.opts.AllowedHosts {
+		if h == "" || h == "." || strings.ContainsAny(h, ":/\\@?#[] \t") {
+			return nil, withHint(fmt.Errorf("invalid --allow-host %q", h), "give a host name without scheme or port, e.g. --allow-host myapp.test or --allow-host .example.test")
+		}
 	}
 	if err := watcher.ValidateGlobs(cfg.ignore); err != nil {
 		return nil, withHint(err, "check the --ignore pattern; ** matches any number of folders, e.g. --ignore 'build/**'")
@@ -327,6 +343,11 @@ func serve(c *cli.Context, sys surroundings) error {
 		}.write(stdout)
 	} else {
 		fmt.Fprintln(stdout, url)
+		// Quiet silences chatter, not this: serving a folder to the
+		// network is something to be told every time.
+		if isExposed(ln) {
+			fmt.Fprintf(stderr, "hotserve: warning: %s is exposed to the network: anyone who can reach this machine can read its files\n", cfg.dir)
+		}
 	}
 
 	g, ctx := errgroup.WithContext(c.Context)
@@ -374,8 +395,14 @@ func serve(c *cli.Context, sys surroundings) error {
 				Dir:      cfg.dir,
 				Ignore:   cfg.ignore,
 				Debounce: cfg.debounce,
+				Poll:     cfg.poll,
 				ErrorLog: logger,
 				OnReady:  srv.Settle,
+				OnRoot: func() {
+					if err := srv.Reopen(); err != nil {
+						logger.Printf("warning: reopen %s: %v", cfg.dir, err)
+					}
+				},
 				OnChange: func(b watcher.Batch) {
 					srv.Reload(server.Change{Paths: b.Paths, ModTime: b.ModTime})
 					if !cfg.quiet {

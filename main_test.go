@@ -188,6 +188,9 @@ func TestBadInput(t *testing.T) {
 		{"a bad header", []string{"--header", "nocolon", dir}, "invalid --header", "Name: value"},
 		{"a bad glob", []string{"--ignore", "[", dir}, "[", "--ignore"},
 		{"two folders", []string{dir, dir}, "too many arguments", "one folder"},
+		{"an allowed host with a port", []string{"--allow-host", "dev.test:8080", dir}, "invalid --allow-host", "without scheme or port"},
+		{"an allowed host with a scheme", []string{"--allow-host", "http://dev.test", dir}, "invalid --allow-host", "without scheme or port"},
+		{"a poll interval too short", []string{"--poll", "1ms", dir}, "invalid --poll", "at least 10ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runBinary(t, time.Second, tc.args...)
@@ -228,9 +231,7 @@ func TestUnreadableFolder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--port", "0", dir)
-	if os.Geteuid() == 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	}
+	asNobody(cmd)
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "hotserve: error: "+dir) || !strings.Contains(string(out), "hotserve: hint: check the folder's permissions") {
 		t.Errorf("got exit %d and %q, want exit 1 naming the folder and its permissions", code, out)
@@ -242,7 +243,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if code != 0 {
 		t.Errorf("--help: exit code %d", code)
 	}
-	for _, flag := range []string{"--port", "--host", "--no-reload", "--ignore", "--debounce", "--spa", "--header", "--cors", "--quiet", "--verbose", "HOTSERVE_PORT"} {
+	for _, flag := range []string{"--port", "--host", "--no-reload", "--ignore", "--debounce", "--spa", "--header", "--cors", "--allow-host", "--poll", "--quiet", "--verbose", "HOTSERVE_PORT", "HOTSERVE_ALLOW_HOST"} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("--help does not mention %s", flag)
 		}

@@ -20,10 +20,13 @@ import (
 
 // serveLib runs hotserve's server and watcher in this process, wired as
 // main wires them, plus /__bench/stats, which reports goroutines and open
-// files: the one thing an outside process cannot read of a Go program.
+// files: the one thing an outside process cannot read of a Go program. The
+// binary caps event streams at server.DefaultMaxStreams (1024) for safety;
+// this row measures how the broadcaster copes beyond that, so it raises the
+// cap the way a library user can.
 func serveLib(dir string) {
 	logger := log.New(io.Discard, "", 0)
-	srv, err := server.New(dir, server.Options{ErrorLog: logger})
+	srv, err := server.New(dir, server.Options{ErrorLog: logger, MaxStreams: 2 * streamCount})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -60,6 +60,9 @@ func FuzzInject(f *testing.F) {
 			if !bytes.Equal(out, in) {
 				t.Fatalf("not injected, but output differs from input:\n in %q\nout %q", in, out)
 			}
+			if p.Reason == Fragment {
+				checkFragmentOffset(t, in, tag, p.Offset)
+			}
 		} else {
 			off := p.Offset
 			if off < 0 || off > int64(len(in)) {
@@ -134,4 +137,35 @@ func tokenAt(b []byte, off int64) []byte {
 		pos += int64(len(raw))
 	}
 	return nil
+}
+
+// checkFragmentOffset checks that splicing the tag into a fragment at the
+// offset Find gave makes it a real <script> start tag, never text inside a
+// comment or another tag, and never before a byte order mark.
+func checkFragmentOffset(t *testing.T, in, tag []byte, off int64) {
+	t.Helper()
+	if off < 0 || off > int64(len(in)) {
+		t.Fatalf("fragment offset %d out of range for %d bytes", off, len(in))
+	}
+	if bytes.HasPrefix(in, utf8BOM) && off < 3 {
+		t.Fatalf("fragment offset %d is inside the byte order mark", off)
+	}
+	out := append(append(bytes.Clone(in[:off]), tag...), in[off:]...)
+	z := html.NewTokenizer(bytes.NewReader(bytes.TrimPrefix(out, utf8BOM)))
+	pos := int64(0)
+	if bytes.HasPrefix(out, utf8BOM) {
+		pos = 3
+	}
+	for pos < off {
+		if z.Next() == html.ErrorToken {
+			t.Fatalf("fragment offset %d: tokens end at %d in %q", off, pos, out)
+		}
+		pos += int64(len(z.Raw()))
+	}
+	if pos != off {
+		t.Fatalf("fragment offset %d falls inside a token ending at %d in %q", off, pos, out)
+	}
+	if tt := z.Next(); tt != html.StartTagToken || !bytes.HasPrefix(tag, z.Raw()) {
+		t.Fatalf("fragment offset %d: the tag reads as %v %q in %q", off, tt, z.Raw(), out)
+	}
 }

@@ -42,7 +42,10 @@ func Tag(build int64) []byte {
 // Point says where the tag goes in a document, or why it does not.
 type Point struct {
 	// Offset is the byte offset at which to insert the tag. It is
-	// meaningful only when OK is true, and zero otherwise.
+	// meaningful when OK is true, and for a Fragment, where it is the
+	// earliest safe place for the tag should the caller know the fragment
+	// will be shown as a page after all (a browser navigating to it
+	// renders it as one). Otherwise it is zero.
 	Offset int64
 	// OK is true when the tag should be inserted at Offset.
 	OK bool
@@ -203,7 +206,7 @@ func find(s *source) (Point, error) {
 	if !s.eof {
 		rest = io.MultiReader(rest, s)
 	}
-	f := finder{z: html.NewTokenizer(rest), off: int64(start), cand: -1}
+	f := finder{z: html.NewTokenizer(rest), off: int64(start), base: int64(start), cand: -1}
 	p, err := f.run()
 	if err != nil {
 		return Point{}, err
@@ -219,6 +222,7 @@ func find(s *source) (Point, error) {
 // after it (looking for proof of a whole document, when none came yet).
 type finder struct {
 	z     *html.Tokenizer
+	base  int64 // where the tokens start: after a UTF-8 byte order mark
 	off   int64 // offset of the end of the current token
 	start int64 // offset of the start of the current token
 	cand  int64 // just after the last leading doctype or <html>, or -1
@@ -277,7 +281,9 @@ func (f *finder) run() (Point, error) {
 		switch {
 		case tt == html.ErrorToken:
 			if !f.whole {
-				return Point{Reason: Fragment}, nil
+				// Nothing but comments and whitespace, if anything: the
+				// start is safe, the end may be inside an open comment.
+				return Point{Offset: f.base, Reason: Fragment}, nil
 			}
 			// Only a doctype or <html> can have proven it so far, and
 			// both set the candidate.
@@ -315,7 +321,7 @@ func (f *finder) run() (Point, error) {
 			return Point{}, err
 		}
 		if tt == html.ErrorToken {
-			return Point{Reason: Fragment}, nil
+			return Point{Offset: at, Reason: Fragment}, nil
 		}
 	}
 }

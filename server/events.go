@@ -134,10 +134,20 @@ func (s *Server) Streams() int { return int(s.events.streams.Load()) }
 // connections. A variable so that a test need not wait 20 s.
 var pingEvery = 20 * time.Second
 
+// writeTimeout bounds every write to a stream; a browser that stops reading
+// is dropped instead of holding a goroutine forever. A variable so that a
+// test need not wait 5 s.
+var writeTimeout = 5 * time.Second
+
+// DefaultMaxStreams is how many event streams may be open at once unless
+// Options.MaxStreams says otherwise; more are answered 503. Each stream
+// holds a socket and a goroutine, and a page on any site could open
+// thousands. 1024 is far more browsers than a developer keeps open (a
+// browser holds one stream for all its tabs), and leaves descriptors for
+// ordinary requests under a typical 4096-file limit.
+const DefaultMaxStreams = 1024
+
 const (
-	// writeTimeout bounds every write to a stream; a browser that stops
-	// reading is dropped instead of holding a goroutine forever.
-	writeTimeout = 5 * time.Second
 	// retryMillis is the reconnect delay EventSource uses after a lost
 	// connection, e.g. while hotserve restarts.
 	retryMillis = 500
@@ -157,7 +167,18 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	s.events.streams.Add(1)
+	// Which files change, and when, is nobody else's business; a foreign
+	// page can also use streams to exhaust the cap below.
+	if !sameOrigin(r) {
+		http.Error(w, "403 forbidden", http.StatusForbidden)
+		return
+	}
+	if s.events.streams.Add(1) > int64(s.maxStreams) {
+		s.events.streams.Add(-1)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "503 too many event streams", http.StatusServiceUnavailable)
+		return
+	}
 	defer s.events.streams.Add(-1)
 
 	rc := http.NewResponseController(w)

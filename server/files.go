@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -29,18 +30,16 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "."
 	}
-	if !servable(name) {
-		http.NotFound(w, r)
-		return
-	}
-	f, err := s.root.Open(name)
+	root := s.root.Load()
+	f, err := open(root, name)
 	if err != nil {
-		if s.opts.SPA && path.Ext(p) == "" && errors.Is(err, fs.ErrNotExist) {
-			s.serveIndex(w, r, ".")
+		if s.opts.SPA && path.Ext(p) == "" && errors.Is(err, fs.ErrNotExist) && !denied(name) {
+			s.serveIndex(w, r, root, ".")
 			return
 		}
-		// Escapes, loops and permission errors are all "not here" to a
-		// browser; os.Root would otherwise surface them as 500s.
+		// Denied names, escapes, loops and permission errors are all
+		// "not here" to a browser; os.Root would otherwise surface some
+		// as 500s, and a 403 would confirm that a secret exists.
 		http.NotFound(w, r)
 		return
 	}
@@ -59,7 +58,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, path.Base(p)+"/")
 			return
 		}
-		s.serveIndex(w, r, name)
+		s.serveIndex(w, r, root, name)
 		return
 	}
 	if !fi.Mode().IsRegular() {
@@ -69,33 +68,41 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	s.serveContent(w, r, name, f, fi)
 }
 
-// servable reports whether a cleaned, slash-separated name may be served:
-// no segment may start with a dot, except .well-known. Dotfiles are where
-// secrets live (.env, .git, .npmrc).
-func servable(name string) bool {
-	if strings.IndexByte(name, 0) >= 0 {
-		return false
+// errDenied is returned by open for a name that is never served.
+var errDenied = errors.New("denied")
+
+// open opens name, a cleaned slash path, for a request. The deny rules are
+// applied to the name as requested and again to what it resolves to through
+// symbolic links, and the resolved name is what is opened, so the check and
+// the open agree on the file.
+func open(root *os.Root, name string) (*os.File, error) {
+	if denied(name) {
+		return nil, errDenied
 	}
-	for seg := range strings.SplitSeq(name, "/") {
-		if strings.HasPrefix(seg, ".") && seg != "." && !strings.EqualFold(seg, ".well-known") {
-			return false
-		}
+	real, err := resolve(root, name)
+	if err != nil {
+		return nil, err
 	}
-	return true
+	if denied(real) {
+		return nil, errDenied
+	}
+	return root.Open(real)
 }
 
+// redirect answers with a relative redirect to to, a name within the
+// current folder. The "./" and the escaping keep any name, even one that
+// starts with backslashes (which browsers read as "//", another host) or
+// contains a colon (a scheme), a path on this host.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
-	if q := r.URL.RawQuery; q != "" {
-		to += "?" + q
-	}
-	w.Header().Set("Location", to)
+	u := url.URL{Path: "./" + to, RawQuery: r.URL.RawQuery}
+	w.Header().Set("Location", u.String())
 	w.WriteHeader(http.StatusMovedPermanently)
 }
 
 // serveIndex serves dir/index.html, or a listing of dir if it has none.
-func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, dir string) {
+func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
 	name := path.Join(dir, "index.html")
-	f, err := s.root.Open(name)
+	f, err := open(root, name)
 	if err == nil {
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
@@ -103,7 +110,7 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, dir string) 
 			return
 		}
 	}
-	s.serveListing(w, r, dir)
+	s.serveListing(w, r, root, dir)
 }
 
 // file is what serveContent needs of an open file.
@@ -112,18 +119,48 @@ type file interface {
 	io.ReadSeeker
 }
 
+// maxBuffered is the largest page read whole into memory before it is
+// injected and sent; see serveContent.
+const maxBuffered = 1 << 20
+
 // serveContent serves an open regular file, injecting the reload script into
 // HTML documents. Both paths go through http.ServeContent, so HEAD, Range and
 // conditional requests are computed on exactly the bytes sent.
+//
+// A page up to maxBuffered is read whole first and the script placed in those
+// bytes, so an editor rewriting the file meanwhile cannot leave the script
+// half inside a tag or the body shorter than its Content-Length: the page is
+// whatever was read, complete, and the next reload brings the new one. A
+// bigger page is spliced while it is sent; if it shrinks, the read fails and
+// the connection is closed before the promised length, which a browser
+// treats as a failed load rather than a whole page. Other files are sent as
+// http.ServeContent does, which ends the same way.
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
 	h := w.Header()
 	cur := s.events.cur.Load()
 	if s.injectable(r, name) {
-		pt, err := inject.Find(io.NewSectionReader(f, 0, fi.Size()))
+		var src file = f
+		size := fi.Size()
+		if size <= maxBuffered {
+			b, err := io.ReadAll(io.NewSectionReader(f, 0, maxBuffered))
+			if err != nil {
+				http.NotFound(w, r) // vanished or unreadable: nothing sent yet
+				return
+			}
+			src, size = bytes.NewReader(b), int64(len(b))
+		}
+		pt, err := inject.Find(io.NewSectionReader(src, 0, size))
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
 			http.NotFound(w, r)
 			return
+		}
+		if pt.Reason == inject.Fragment && navigation(r) {
+			// The browser says it will show this as a page, and it will,
+			// whatever it holds; without the script the tab would never
+			// update again. This is also what a navigation gets when it
+			// lands between an editor's truncate and write: an empty file.
+			pt.OK = true
 		}
 		if pt.OK {
 			// The page embeds the build, so its validator does too, and
@@ -131,12 +168,13 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			// old build and would reload forever.
 			h.Set("Cache-Control", "no-store")
 			h.Set("ETag", etag("i", fi, cur.build))
-			http.ServeContent(w, r, name, zeroTime, &splice{f: f, size: fi.Size(), at: pt.Offset, tag: cur.tag})
+			http.ServeContent(w, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
 			return
 		}
 		if _, seen := s.warned.LoadOrStore(name, struct{}{}); !seen {
 			s.log.Printf("warning: %s: %s; reload script not injected", name, pt.Reason)
 		}
+		f = src
 	}
 	// No Last-Modified: its one-second resolution would answer a request
 	// made in the same second as an edit with a stale 304. The ETag holds
@@ -175,11 +213,23 @@ func (s *Server) injectable(r *http.Request, name string) bool {
 	return false
 }
 
+// navigation reports whether the browser said it will show the response as
+// a page of its own: a tab or a frame. Requests without Sec-Fetch-Dest (curl,
+// old browsers) are not known to be navigations.
+func navigation(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "document", "iframe":
+		return true
+	}
+	return false
+}
+
 // serveListing lists a folder that has no index.html. Names are escaped in
-// both the link and the text; dotfiles are left out since they are never
-// served.
-func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, dir string) {
-	d, err := s.root.Open(dir)
+// both the link and the text. Entries that would not be served are left
+// out: denied names, and links that lead to one, out of the folder or
+// nowhere.
+func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+	d, err := open(root, dir)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -201,8 +251,14 @@ func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, dir string
 	fmt.Fprintf(&b, "<title>%s</title></head>\n<body><h1>%s</h1>\n<ul>\n", title, title)
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, ".") {
+		if denied(n) {
 			continue
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			real, err := resolve(root, path.Join(dir, n))
+			if err != nil || denied(real) {
+				continue
+			}
 		}
 		if e.IsDir() {
 			n += "/"

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hotserve/hotserve/assets"
 )
@@ -34,23 +35,57 @@ type Options struct {
 	// folder's index.html, status 200, as single-page apps expect.
 	SPA bool
 	// CORS adds Access-Control-Allow-Origin: * to every response and
-	// answers OPTIONS preflights with 204.
+	// answers OPTIONS preflights with 204. It also drops the defences
+	// against other sites loading files as subresources: the
+	// Cross-Origin-Resource-Policy: same-origin header and the 403 for
+	// cross-site no-cors requests. The event stream stays same-origin.
 	CORS bool
+	// AllowedHosts are the host names, besides localhost, *.localhost and
+	// IP literals, that a request's Host may name; any other gets 403, as a
+	// defence against DNS rebinding. An entry starting with a dot, such as
+	// ".example.test", allows that name and every name below it. Names are
+	// compared without case and without a port.
+	AllowedHosts []string
 	// Header is set on every response.
 	Header http.Header
 	// ErrorLog receives warnings about pages that could not be injected
 	// and files that could not be read. If nil, log.Default() is used.
 	ErrorLog *log.Logger
+	// MaxStreams caps the event streams open at once; more are answered
+	// 503. Zero means DefaultMaxStreams. A program that serves many
+	// browsers on purpose, and has raised its open-file limit, can raise it.
+	MaxStreams int
 }
 
 // Server serves one folder. Create it with New.
 type Server struct {
-	root   *os.Root
+	dir    string
+	root   atomic.Pointer[os.Root] // swapped by Reopen; each request loads it once
 	opts   Options
 	log    *log.Logger
 	events *broadcaster
 
-	warned sync.Map // path → struct{}: one warning per page, not per request
+	maxStreams int // Options.MaxStreams, or its default
+
+	warned       sync.Map // path or host → struct{}: one warning each, not one per request
+	hostWarnings atomic.Int32
+}
+
+// maxHostWarnings bounds how many refused host names are logged.
+const maxHostWarnings = 16
+
+// warnHost logs, once per name, that a request named a host that is not
+// allowed, with the flag that allows it: behind a proxy or a custom
+// /etc/hosts name that is the user's own request, not an attack.
+func (s *Server) warnHost(hostport string) {
+	host, _ := splitHost(hostport)
+	if s.hostWarnings.Load() >= maxHostWarnings {
+		return // a flood of made-up names must not grow the map
+	}
+	if _, seen := s.warned.LoadOrStore("host "+host, struct{}{}); !seen {
+		s.hostWarnings.Add(1)
+		s.log.Printf("warning: refused a request for host %q (403); if that name is yours, allow it with --allow-host %s", host, host)
+	}
 }
 
 // New returns a Server for the folder dir. It fails if dir cannot be opened
@@ -60,7 +95,11 @@ func New(dir string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{root: root, opts: opts, log: opts.ErrorLog, events: newBroadcaster()}
+	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), maxStreams: opts.MaxStreams}
+	s.root.Store(root)
+	if s.maxStreams <= 0 {
+		s.maxStreams = DefaultMaxStreams
+	}
 	if s.log == nil {
 		s.log = log.Default()
 	}
@@ -68,11 +107,50 @@ func New(dir string, opts Options) (*Server, error) {
 }
 
 // Close releases the folder. Requests still running may fail afterwards.
-func (s *Server) Close() error { return s.root.Close() }
+func (s *Server) Close() error { return s.root.Load().Close() }
+
+// Reopen opens the folder again by the name given to New and serves from the
+// new handle from then on. An os.Root holds the directory itself, not its
+// name: after the folder is deleted and made again (rm -rf site && mkdir
+// site), or renamed away and replaced, the old handle still points at the
+// old directory. The watcher notices and main calls Reopen.
+//
+// Requests already running finish on the old handle or fail with a 404; the
+// swap is atomic, and os.Root lets operations in flight complete before its
+// descriptor is closed. If the folder cannot be opened, the old handle stays
+// and the error is returned.
+func (s *Server) Reopen() error {
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return err
+	}
+	return s.root.Swap(root).Close()
+}
 
 // ServeHTTP serves /__hotserve/ endpoints and the folder's files.
+//
+// Before anything else it checks the request's Host (see
+// Options.AllowedHosts) and refuses cross-site subresource loads. Every
+// response says X-Content-Type-Options: nosniff and, unless Options.CORS is
+// set, Cross-Origin-Resource-Policy: same-origin.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if !s.opts.CORS {
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	}
+	if code := s.hostAllowed(r.Host); code != http.StatusOK {
+		// The request is not for us, so none of the user's headers.
+		if code == http.StatusForbidden {
+			s.warnHost(r.Host)
+		}
+		http.Error(w, fmt.Sprintf("%d %s", code, strings.ToLower(http.StatusText(code))), code)
+		return
+	}
+	if !s.opts.CORS && crossSiteSubresource(r) {
+		http.Error(w, "403 forbidden", http.StatusForbidden)
+		return
+	}
 	for k, v := range s.opts.Header {
 		h[k] = v
 	}

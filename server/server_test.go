@@ -144,8 +144,8 @@ func TestIndexPages(t *testing.T) {
 		{"the root serves index.html", "/", 200, ""},
 		{"index.html answers itself without a redirect", "/index.html", 200, ""},
 		{"a folder with a slash serves its index.html", "/sub/", 200, ""},
-		{"a folder without a slash redirects relatively", "/sub", 301, "sub/"},
-		{"the query string survives the redirect", "/sub?x=1", 301, "sub/?x=1"},
+		{"a folder without a slash redirects relatively", "/sub", 301, "./sub/"},
+		{"the query string survives the redirect", "/sub?x=1", 301, "./sub/?x=1"},
 		{"a missing file is not found", "/nope.html", 404, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,7 +320,7 @@ func TestHeadersAndValidators(t *testing.T) {
 
 func TestWhenToInject(t *testing.T) {
 	frag := "<div>partial</div>\n"
-	dir := site(t, map[string]string{"index.html": page, "frag.html": frag, "UPPER.HTM": page})
+	dir := site(t, map[string]string{"index.html": page, "frag.html": frag, "empty.html": "", "UPPER.HTM": page})
 	_, base := start(t, dir, Options{})
 	for _, tc := range []struct {
 		name, path, dest string
@@ -331,6 +331,10 @@ func TestWhenToInject(t *testing.T) {
 		{"an iframe is injected", "/index.html", "iframe", true},
 		{"a fetch is not injected", "/index.html", "empty", false},
 		{"a fragment is not injected", "/frag.html", "", false},
+		{"a fragment fetched by a script is not injected", "/frag.html", "empty", false},
+		{"a fragment the browser navigates to is injected, since it shows it as a page", "/frag.html", "document", true},
+		{"a fragment in a frame is injected", "/frag.html", "iframe", true},
+		{"an empty page navigated to mid-save is injected", "/empty.html", "document", true},
 		{"an upper-case .HTM file is injected", "/UPPER.HTM", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -345,6 +349,14 @@ func TestWhenToInject(t *testing.T) {
 			}
 			if !tc.injected && r.body != page && r.body != frag {
 				t.Errorf("not byte-identical: %q", r.body)
+			}
+			if tc.injected {
+				if got := uninject(t, r.body); got != page && got != frag && got != "" {
+					t.Errorf("without the tag, got %q: not the file", got)
+				}
+				if got, want := r.header.Get("Content-Length"), fmt.Sprint(len(r.body)); got != want {
+					t.Errorf("got Content-Length %s, want %s", got, want)
+				}
 			}
 		})
 	}

@@ -240,12 +240,14 @@ func TestRunLoopAnnouncesAtLeastEveryMaxWait(t *testing.T) {
 
 func TestRunLoopSurvivesErrors(t *testing.T) {
 	tests := []struct {
-		name      string
-		files     map[string]string
-		send      func(r *fakeRun, dir string)
-		wantLog   string
-		wantPaths []string // all paths announced, in order
-		wantAdded []string // watches added, relative to dir
+		name        string
+		files       map[string]string
+		send        func(r *fakeRun, dir string)
+		wantLog     string
+		wantPaths   []string // all paths announced, in order
+		wantAdded   []string // watches added, relative to dir
+		wantBatches int      // if not zero, how many batches
+		wantRoots   int      // how often OnRoot is called
 	}{
 		{
 			name: "an fsnotify error is logged and later events are still announced",
@@ -262,16 +264,33 @@ func TestRunLoopSurvivesErrors(t *testing.T) {
 			send: func(r *fakeRun, dir string) {
 				r.errs <- fmt.Errorf("read: %w", fsnotify.ErrEventOverflow)
 			},
-			wantLog:   "overflow",
-			wantPaths: []string{"new", "new/y.css", "x.css"},
-			wantAdded: []string{".", "new"},
+			wantLog:     "overflow",
+			wantPaths:   []string{"new", "new/y.css", "x.css"},
+			wantAdded:   []string{".", "new"},
+			wantBatches: 1,
 		},
 		{
-			name: "removing the folder itself is logged and not announced",
+			name: "a removed folder that comes back empty is announced once",
 			send: func(r *fakeRun, dir string) {
 				r.events <- fsnotify.Event{Name: dir, Op: fsnotify.Remove}
 			},
-			wantLog: "directory removed",
+			wantLog:     "removed or renamed; waiting for it to come back",
+			wantPaths:   []string{"."},
+			wantAdded:   []string{"."},
+			wantBatches: 1,
+			wantRoots:   1,
+		},
+		{
+			name:  "a folder replaced by another is watched again and everything in it announced",
+			files: map[string]string{"index.html": "v2", "css/site.css": "x"},
+			send: func(r *fakeRun, dir string) {
+				r.events <- fsnotify.Event{Name: dir, Op: fsnotify.Rename}
+			},
+			wantLog:     "the folder is back",
+			wantPaths:   []string{"css", "css/site.css", "index.html"},
+			wantAdded:   []string{".", "css"},
+			wantBatches: 1,
+			wantRoots:   1,
 		},
 	}
 	for _, tt := range tests {
@@ -279,7 +298,8 @@ func TestRunLoopSurvivesErrors(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				dir := t.TempDir()
 				makeTree(t, dir, tt.files)
-				r := startRun(t, dir, Config{})
+				roots := 0
+				r := startRun(t, dir, Config{OnRoot: func() { roots++ }})
 				tt.send(r, dir)
 				time.Sleep(time.Second) // fake time
 				r.stop()
@@ -293,6 +313,12 @@ func TestRunLoopSurvivesErrors(t *testing.T) {
 				}
 				if !slices.Equal(paths, tt.wantPaths) {
 					t.Errorf("got paths %q, want %q", paths, tt.wantPaths)
+				}
+				if tt.wantBatches != 0 && len(r.flushes) != tt.wantBatches {
+					t.Errorf("got %d batches, want %d", len(r.flushes), tt.wantBatches)
+				}
+				if roots != tt.wantRoots {
+					t.Errorf("OnRoot was called %d times, want %d", roots, tt.wantRoots)
 				}
 				var added []string
 				for _, a := range r.watcher.added {

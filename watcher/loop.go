@@ -50,21 +50,61 @@ type loop struct {
 
 	deb   debouncer
 	since time.Time // when the last batch closed; see rescan
+
+	// polled holds the directories polled instead of watched, with their
+	// last listing; see poll.go.
+	polled    map[string]map[string]entry
+	pollEvery time.Duration
+	pollAll   bool    // poll every directory: Config.Poll or an unwatchable filesystem
+	limited   bool    // the kernel refused a watch for lack of watches or descriptors
+	lost      bool    // the folder itself is gone; see lose
+	rootID    fileKey // the folder's identity when it was walked
+	onRoot    func()
+
+	// real is dir with every symbolic link resolved; a linked directory
+	// is followed only if its target is below it.
+	real string
+	// ids maps every directory watched or polled, by identity, to its
+	// path, so that a link to one of them is not watched twice and a link
+	// loop is not followed.
+	ids map[fileKey]string
+	// aliases maps the slash path of a directory to the paths of the
+	// links that lead to it, so that a change below it is announced under
+	// both names: the page may be loaded through either.
+	aliases map[string][]string
+	links   int // links followed or aliased, at most maxLinks
 }
+
+// maxLinks bounds how many linked directories are followed or aliased.
+const maxLinks = 256
 
 func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 	l := &loop{
-		dir:      dir,
-		name:     cfg.Dir,
-		globs:    cfg.Ignore,
-		onChange: cfg.OnChange,
-		log:      cfg.ErrorLog,
-		w:        w,
-		watched:  make(map[string]bool),
-		pending:  make(map[string]bool),
-		deb:      debouncer{quiet: cfg.Debounce, maxWait: cfg.MaxWait},
-		since:    time.Now(),
+		dir:       dir,
+		name:      cfg.Dir,
+		globs:     cfg.Ignore,
+		onChange:  cfg.OnChange,
+		log:       cfg.ErrorLog,
+		w:         w,
+		watched:   make(map[string]bool),
+		pending:   make(map[string]bool),
+		deb:       debouncer{quiet: cfg.Debounce, maxWait: cfg.MaxWait},
+		since:     time.Now(),
+		polled:    make(map[string]map[string]entry),
+		pollEvery: cfg.Poll,
+		pollAll:   cfg.Poll > 0,
+		onRoot:    cfg.OnRoot,
+		real:      realPath(dir),
+		ids:       make(map[fileKey]string),
+		aliases:   make(map[string][]string),
 	}
+	if l.pollEvery <= 0 {
+		l.pollEvery = DefaultPoll
+	}
+	if l.name == "" {
+		l.name = dir
+	}
+	l.rootID = rootID(l.name)
 	if l.log == nil {
 		l.log = log.Default()
 	}
@@ -88,10 +128,28 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 	arm := func() {
 		timer.Reset(time.Until(l.deb.event(time.Now())))
 	}
+	// Each tick polls what is polled and checks that the folder is still
+	// the one named Config.Dir: see replaced.
+	ticker := time.NewTicker(l.pollEvery)
+	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-ticker.C:
+			var grew bool
+			switch {
+			case l.lost:
+				grew = l.reroot()
+			case l.replaced():
+				l.lose()
+				grew = l.reroot()
+			default:
+				grew = l.poll()
+			}
+			if grew {
+				arm()
+			}
 		case ev, ok := <-events:
 			if !ok {
 				return nil
@@ -133,7 +191,7 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
 	if rel == "." {
 		if gone {
-			l.log.Printf("watch %s: directory removed or renamed; further changes are not seen", l.name)
+			l.lose()
 		}
 		return false
 	}
@@ -146,13 +204,19 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 	created := ev.Has(fsnotify.Create)
 	l.mark(rel, created)
 	if created {
-		// Lstat, not Stat: a link to a directory is reported but not followed.
-		if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
+		fi, err := os.Lstat(ev.Name)
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if err := l.follow(ev.Name, func(rel string, _ fs.DirEntry) { l.mark(rel, true) }); err != nil {
+				l.log.Print(err)
+			}
+		}
+		if err == nil && fi.IsDir() {
 			// Watch it again even if its path is watched: a directory
 			// renamed over an empty one is a new inode that the old watch
 			// does not see. For the same inode, as when mkdir -p races the
 			// walk, fsnotify's Add changes nothing.
 			delete(l.watched, ev.Name)
+			delete(l.polled, ev.Name)
 			err := l.walk(ev.Name, func(rel string, _ fs.DirEntry) { l.mark(rel, true) })
 			if err != nil {
 				l.log.Print(err)
@@ -162,26 +226,63 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 	return true
 }
 
-// mark adds rel to the open batch, remembering only its first event.
+// mark adds rel to the open batch, remembering only its first event, and
+// the same path under every link that leads to a directory above it.
 func (l *loop) mark(rel string, created bool) {
 	if _, ok := l.pending[rel]; !ok {
 		l.pending[rel] = created
 	}
+	for target, links := range l.aliases {
+		rest, ok := strings.CutPrefix(rel, target+"/")
+		if !ok {
+			continue
+		}
+		for _, link := range links {
+			if _, ok := l.pending[link+"/"+rest]; !ok {
+				l.pending[link+"/"+rest] = created
+			}
+		}
+	}
 }
 
-// forget drops the watches of name and of every directory below it, if name
-// was a watched directory. The kernel has usually dropped them already for a
-// removal, so errors from Remove are expected and ignored; for a rename the
-// watches would otherwise follow the directory and report stale paths.
+// forget drops the watches and listings of name and of every directory
+// below it, if name was a watched or polled directory. The kernel has
+// usually dropped the watches already for a removal, so errors from Remove
+// are expected and ignored; for a rename the watches would otherwise follow
+// the directory and report stale paths. What a polled directory held is
+// added to the batch, as fsnotify would have reported each removal.
 func (l *loop) forget(name string) {
-	if !l.watched[name] {
-		return
-	}
-	prefix := name + string(filepath.Separator)
 	for d := range l.watched {
-		if d == name || strings.HasPrefix(d, prefix) {
+		if within(d, name) {
 			delete(l.watched, d)
 			_ = l.w.Remove(d)
+		}
+	}
+	for d, entries := range l.polled {
+		if !within(d, name) {
+			continue
+		}
+		for n := range entries {
+			if rel, ok := l.rel(filepath.Join(d, n)); ok && !ignored(rel, l.globs) {
+				l.mark(rel, false)
+			}
+		}
+		delete(l.polled, d)
+	}
+	for id, p := range l.ids {
+		if within(p, name) {
+			delete(l.ids, id)
+		}
+	}
+	if rel, ok := l.rel(name); ok {
+		under := func(p string) bool { return p == rel || strings.HasPrefix(p, rel+"/") }
+		for target, links := range l.aliases {
+			links = slices.DeleteFunc(links, under)
+			if len(links) == 0 || under(target) {
+				delete(l.aliases, target)
+			} else {
+				l.aliases[target] = links
+			}
 		}
 	}
 }
@@ -190,13 +291,16 @@ func (l *loop) forget(name string) {
 // and not yet watched, and calls visit with the slash path of every entry
 // that is not ignored, top included. Because WalkDir visits a directory
 // before reading it, the watch exists before the listing, so an entry is
-// either listed or reported by an event, if not both.
+// either listed or reported by an event, if not both. Linked directories
+// are followed afterwards, as follow allows.
 //
 // Problems with single directories, such as one that vanished or cannot be
-// read, are logged. walk returns an error only when the system refuses a
-// watch for another reason, typically the watch limit.
+// read, are logged, and a directory the kernel refuses to watch for lack of
+// watches is polled instead. walk returns an error only when the system
+// refuses a watch for another reason.
 func (l *loop) walk(top string, visit func(rel string, d fs.DirEntry)) error {
-	return filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
+	var links []string
+	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
 		rel, ok := l.rel(path)
 		if !ok {
 			return nil
@@ -211,20 +315,111 @@ func (l *loop) walk(top string, visit func(rel string, d fs.DirEntry)) error {
 			}
 			return nil
 		}
-		if d.IsDir() && !l.watched[path] {
-			if err := l.w.Add(path); err != nil {
-				err = fmt.Errorf("watch %s: %w", l.display(rel), unwrapPath(err))
-				if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
-					l.log.Print(err)
-					return fs.SkipDir
-				}
+		if d.Type()&fs.ModeSymlink != 0 {
+			links = append(links, path)
+		}
+		if d.IsDir() {
+			if err := l.watchDir(path, rel, d); err != nil {
 				return err
 			}
-			l.watched[path] = true
 		}
 		visit(rel, d)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, link := range links {
+		if err := l.follow(link, visit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watchDir watches or polls the directory at path, unless it already is.
+// It returns fs.SkipDir if the directory cannot be watched and should not
+// be walked.
+func (l *loop) watchDir(path, rel string, d fs.DirEntry) error {
+	if l.watched[path] || l.polled[path] != nil {
+		return nil
+	}
+	if fi, err := d.Info(); err == nil {
+		if id, ok := fileID(fi); ok {
+			l.ids[id] = path
+		}
+	}
+	var err error
+	switch {
+	case l.pollAll || l.limited:
+		err = l.startPolling(path)
+	default:
+		if err = l.w.Add(path); err == nil {
+			l.watched[path] = true
+		} else {
+			err = l.refused(path, rel, err)
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("watch %s: %w", l.display(rel), unwrapPath(err))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
+			l.log.Print(err)
+			return fs.SkipDir
+		}
+		return err
+	}
+	return nil
+}
+
+// follow handles a symbolic link found in the folder. A link to a directory
+// inside the folder that is watched already becomes an alias: a change below
+// the directory is announced under both names, since a page may be loaded
+// through either. A link to a directory inside the folder that is not
+// watched (because it is ignored under its own name) is watched under the
+// link's name. A link out of the folder is not followed, as the server would
+// not serve through it either, and a link to a directory above itself,
+// which would make a loop, is ignored. Identities, not names, decide what
+// is watched already, so no walk can go round a loop.
+func (l *loop) follow(link string, visit func(rel string, d fs.DirEntry)) error {
+	fi, err := os.Stat(link)
+	if err != nil || !fi.IsDir() || l.links >= maxLinks {
+		return nil // dangling, a link to a file, or too many
+	}
+	id, ok := fileID(fi)
+	real, err := filepath.EvalSymlinks(link)
+	if !ok || err != nil || !within(real, l.real) {
+		return nil
+	}
+	rel, _ := l.rel(link)
+	target, _ := filepath.Rel(l.real, real)
+	target = filepath.ToSlash(target)
+	if target == "." || strings.HasPrefix(rel+"/", target+"/") {
+		return nil // a link into its own ancestry: a loop
+	}
+	l.links++
+	if _, seen := l.ids[id]; seen {
+		if !slices.Contains(l.aliases[target], rel) {
+			l.aliases[target] = append(l.aliases[target], rel)
+		}
+		return nil
+	}
+	if err := l.watchDir(link, rel, fs.FileInfoToDirEntry(fi)); err != nil {
+		if err == fs.SkipDir {
+			return nil
+		}
+		return err
+	}
+	des, err := os.ReadDir(link)
+	if err != nil {
+		l.log.Printf("watch %s: %v", l.display(rel), unwrapPath(err))
+		return nil
+	}
+	for _, de := range des {
+		if err := l.walk(filepath.Join(link, de.Name()), visit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rescan recovers after the kernel's event queue overflowed and events were

@@ -31,9 +31,19 @@
 // names it, without a list of every editor's naming scheme. A file that
 // existed before the batch and was deleted is still reported.
 //
-// Symbolic links to directories are not followed: [filepath.WalkDir] does not
-// follow them, and following them would need loop detection and could watch
-// trees outside the folder being served.
+// A symbolic link to a directory inside the folder makes its changes
+// announced under the link's name too; one leading out of the folder, or to
+// a directory above itself, is not followed. See follow in loop.go.
+//
+// Watch never goes deaf silently. Where fsnotify cannot be used it polls
+// (see poll.go): everywhere when [Config.Poll] is set or statfs says the
+// folder is on a filesystem where inotify misses changes (NFS, SMB, FUSE,
+// 9p, …), and for the directories the kernel refused to watch once the
+// inotify watch or descriptor limit is reached, which is logged once with
+// the fix. When the kernel's event queue overflows, the folder is rescanned
+// and what changed is announced in one batch. When the folder itself is
+// removed or renamed away, Watch waits for it to exist again, then watches
+// it again, calls [Config.OnRoot] and announces everything in it.
 package watcher
 
 import (
@@ -44,6 +54,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -92,6 +103,19 @@ type Config struct {
 	// build stamp from it.
 	OnReady func(newest time.Time)
 
+	// Poll, if positive, makes Watch poll every directory at this interval
+	// instead of using fsnotify. Zero means fsnotify, unless the folder is
+	// on a filesystem where it misses changes; then the folder is polled
+	// every DefaultPoll and that is logged.
+	Poll time.Duration
+
+	// OnRoot, if not nil, is called from the watcher's goroutine when Dir,
+	// after it was removed or renamed away, exists again and is watched
+	// again, before the batch that announces its content. A server
+	// reopens the folder here, since its handle still points at the old
+	// directory.
+	OnRoot func()
+
 	// OnChange is called from the watcher's goroutine for each non-empty
 	// batch. It must not block for long: events queue up while it runs. If
 	// nil, batches are dropped.
@@ -117,10 +141,15 @@ const DefaultMaxWait = 300 * time.Millisecond
 // It returns an error at once, starting with "watch DIR: ", if the folder
 // cannot be watched: it is missing or not a directory, a glob in cfg.Ignore is
 // malformed, or the operating system refuses a watch during the initial walk
-// for a reason other than the directory vanishing or being unreadable (for
-// example the inotify watch limit), since a watcher that silently misses part
-// of the tree is worse than none.
+// for a reason other than the directory vanishing, being unreadable or a
+// kernel limit (which makes Watch poll instead).
 func Watch(ctx context.Context, cfg Config) error {
+	return watch(ctx, cfg, nil)
+}
+
+// watch is Watch with a hook that tests use to put a dirWatcher between the
+// loop and fsnotify, for example one that runs out of watches.
+func watch(ctx context.Context, cfg Config, wrap func(dirWatcher) dirWatcher) error {
 	if err := ValidateGlobs(cfg.Ignore); err != nil {
 		return fmt.Errorf("watch %s: %w", cfg.Dir, err)
 	}
@@ -128,13 +157,38 @@ func Watch(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", cfg.Dir, err)
 	}
-	fw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", cfg.Dir, err)
+	logger := cfg.ErrorLog
+	if logger == nil {
+		logger = log.Default()
 	}
-	defer fw.Close()
+	if cfg.Poll <= 0 {
+		if magic, err := fsType(dir); err == nil && unwatchable[magic] != "" {
+			cfg.Poll = DefaultPoll
+			logger.Printf("watch %s: the folder is on %s, where file events are not reliable; polling it every %v instead", cfg.Dir, unwatchable[magic], cfg.Poll)
+		}
+	}
+	var w dirWatcher = noWatcher{}
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if cfg.Poll <= 0 {
+		fw, err := fsnotify.NewWatcher()
+		switch {
+		case err == nil:
+			defer fw.Close()
+			w, events, errs = fw, fw.Events, fw.Errors
+		case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENOSPC):
+			// Not even one inotify instance: poll everything.
+			cfg.Poll = DefaultPoll
+			logger.Printf("warning: watch %s: %v: %s; polling every %v instead", cfg.Dir, err, limitHint(errors.Is(err, syscall.ENOSPC)), cfg.Poll)
+		default:
+			return fmt.Errorf("watch %s: %w", cfg.Dir, err)
+		}
+	}
+	if wrap != nil {
+		w = wrap(w)
+	}
 
-	l := newLoop(cfg, dir, fw)
+	l := newLoop(cfg, dir, w)
 	var newest time.Time
 	err = l.walk(dir, func(_ string, d fs.DirEntry) {
 		if info, err := d.Info(); err == nil {
@@ -147,8 +201,14 @@ func Watch(ctx context.Context, cfg Config) error {
 	if cfg.OnReady != nil {
 		cfg.OnReady(newest)
 	}
-	return l.run(ctx, fw.Events, fw.Errors)
+	return l.run(ctx, events, errs)
 }
+
+// noWatcher is the dirWatcher when everything is polled.
+type noWatcher struct{}
+
+func (noWatcher) Add(string) error    { return errors.ErrUnsupported }
+func (noWatcher) Remove(string) error { return nil }
 
 // rootDir checks that name is a directory and returns the path to walk. A
 // symbolic link given as the root is resolved, because WalkDir would

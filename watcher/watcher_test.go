@@ -42,6 +42,12 @@ type watching struct {
 // it when the test ends, failing the test if it does not return nil.
 func startWatch(t *testing.T, dir string, cfg Config) *watching {
 	t.Helper()
+	return startWatchWith(t, dir, cfg, nil)
+}
+
+// startWatchWith is startWatch with a dirWatcher wrapped around fsnotify's.
+func startWatchWith(t *testing.T, dir string, cfg Config, wrap func(dirWatcher) dirWatcher) *watching {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &watching{dir: dir, batches: make(chan Batch, 100)}
 	ready := make(chan time.Time, 1)
@@ -54,7 +60,7 @@ func startWatch(t *testing.T, dir string, cfg Config) *watching {
 		}
 	}
 	done := make(chan error, 1)
-	go func() { done <- Watch(ctx, cfg) }()
+	go func() { done <- watch(ctx, cfg, wrap) }()
 	w.stop = sync.OnceFunc(func() {
 		cancel()
 		select {
@@ -135,7 +141,13 @@ func makeTree(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func TestWatchAnnouncesChanges(t *testing.T) {
+func TestWatchAnnouncesChanges(t *testing.T) { testAnnounces(t, 0) }
+
+// TestPollAnnouncesChanges runs the same changes with the poller, which
+// must announce them alike.
+func TestPollAnnouncesChanges(t *testing.T) { testAnnounces(t, 20*time.Millisecond) }
+
+func testAnnounces(t *testing.T, poll time.Duration) {
 	tests := []struct {
 		name   string
 		files  map[string]string
@@ -144,6 +156,9 @@ func TestWatchAnnouncesChanges(t *testing.T) {
 		// want is the one batch the change must produce; nil means the change
 		// must not be announced at all.
 		want []string
+		// wantPoll, if not nil, replaces want for the poller, which sees
+		// a directory renamed away as removed with all it held.
+		wantPoll []string
 		// sentinel is written after the change's batch; the batch after it
 		// must name only the sentinel, which proves there was exactly one
 		// batch for the change. Default "sentinel.txt".
@@ -249,6 +264,7 @@ func TestWatchAnnouncesChanges(t *testing.T) {
 				}
 			},
 			want:     []string{"d", "d2", "d2/e", "d2/e/y.css", "d2/x.css"},
+			wantPoll: []string{"d", "d/e", "d/e/y.css", "d/x.css", "d2", "d2/e", "d2/e/y.css", "d2/x.css"},
 			sentinel: "d2/e/later.css",
 		},
 		{
@@ -261,6 +277,7 @@ func TestWatchAnnouncesChanges(t *testing.T) {
 				}
 			},
 			want:     []string{"d", "d/x.css", "src"},
+			wantPoll: []string{"d", "d/x.css", "src", "src/x.css"},
 			sentinel: "d/later.css",
 		},
 		{
@@ -293,12 +310,16 @@ func TestWatchAnnouncesChanges(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			makeTree(t, dir, tt.files)
-			w := startWatch(t, dir, Config{Ignore: tt.ignore, Debounce: testDebounce, MaxWait: time.Minute})
+			w := startWatch(t, dir, Config{Ignore: tt.ignore, Debounce: testDebounce, MaxWait: time.Minute, Poll: poll})
 
 			tt.change(t, dir)
-			if tt.want != nil {
-				if got := w.next(t).Paths; !slices.Equal(got, tt.want) {
-					t.Fatalf("got batch %q, want %q", got, tt.want)
+			want := tt.want
+			if poll > 0 && tt.wantPoll != nil {
+				want = tt.wantPoll
+			}
+			if want != nil {
+				if got := w.next(t).Paths; !slices.Equal(got, want) {
+					t.Fatalf("got batch %q, want %q", got, want)
 				}
 			}
 			sentinel := tt.sentinel

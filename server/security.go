@@ -1,0 +1,233 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+)
+
+// Every request is treated as hostile: a page on any site the developer
+// visits can make the browser send requests to 127.0.0.1, and a DNS-rebinding
+// attacker can make them same-origin. The checks in this file are what stands
+// between such a page and the files in the folder. SECURITY.md describes the
+// threat model.
+
+// hostAllowed checks a request's Host (r.Host, which Go also takes from an
+// absolute-form request target). It returns http.StatusOK, or the status to
+// answer: 400 for a Host that does not parse, 403 for one that names a host
+// this server was not told it may be called by.
+//
+// Allowed are IP literals, localhost and *.localhost (which browsers resolve
+// to loopback without asking DNS, so an attacker cannot rebind them), and the
+// names in Options.AllowedHosts. Any other name could be one an attacker
+// controls and has pointed at 127.0.0.1 after the page loaded: DNS rebinding.
+// An empty Host, which only HTTP/1.0 allows, is let through: a browser always
+// sends one.
+func (s *Server) hostAllowed(hostport string) int {
+	if hostport == "" {
+		return http.StatusOK
+	}
+	host, ok := splitHost(hostport)
+	if !ok {
+		return http.StatusBadRequest
+	}
+	if net.ParseIP(host) != nil {
+		return http.StatusOK
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return http.StatusOK
+	}
+	for _, a := range s.opts.AllowedHosts {
+		a = strings.TrimSuffix(strings.ToLower(a), ".")
+		if a == host {
+			return http.StatusOK
+		}
+		// A leading dot allows the name and every name below it, as
+		// Vite's allowedHosts does.
+		if sub, ok := strings.CutPrefix(a, "."); ok && (host == sub || strings.HasSuffix(host, a)) {
+			return http.StatusOK
+		}
+	}
+	return http.StatusForbidden
+}
+
+// splitHost returns the host part of a Host header without brackets or port,
+// and false if it is malformed: an unbalanced bracket, an IPv6 address
+// without brackets, a port that is not a number, or an empty host.
+func splitHost(hostport string) (string, bool) {
+	host, port := hostport, ""
+	if strings.HasPrefix(hostport, "[") {
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 {
+			return "", false
+		}
+		host, port = hostport[1:end], hostport[end+1:]
+		if net.ParseIP(host) == nil || strings.Contains(host, "%") {
+			return "", false
+		}
+		if port != "" {
+			var ok bool
+			if port, ok = strings.CutPrefix(port, ":"); !ok {
+				return "", false
+			}
+		}
+		return host, digits(port)
+	}
+	if i := strings.IndexByte(hostport, ':'); i >= 0 {
+		host, port = hostport[:i], hostport[i+1:]
+	}
+	if host == "" || strings.ContainsAny(host, "[]:/\\?#@% \t") {
+		return "", false
+	}
+	return host, digits(port)
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// crossSiteSubresource reports whether the browser says another site is
+// loading this URL as a script, style sheet, image or the like (XSSI): such a
+// page could read globals our scripts define. Navigations (Sec-Fetch-Mode:
+// navigate) and CORS requests stay allowed.
+func crossSiteSubresource(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.Header.Get("Sec-Fetch-Mode") == "no-cors"
+}
+
+// sameOrigin reports whether an event-stream request comes from a page of
+// this server: its Origin, if any, must be this server's own origin as the
+// request names it, and Sec-Fetch-Site, if any, must not say another site or
+// origin. A foreign page could otherwise watch which files change.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	return strings.EqualFold(origin, scheme+r.Host)
+}
+
+// secretSuffixes are the extensions of key and certificate files, which are
+// never served.
+var secretSuffixes = []string{".pem", ".crt", ".key", ".p12", ".pfx", ".cer", ".der"}
+
+// denied reports whether a cleaned, slash-separated name must never be served
+// or listed. A segment may not start with a dot, except .well-known: dotfiles
+// and dot-folders are where secrets live (.env, .git, .npmrc, .yarnrc.yml,
+// .aws). Keys and certificates are denied by extension. The comparison
+// ignores case, since macOS and Windows file systems do.
+func denied(name string) bool {
+	if strings.IndexByte(name, 0) >= 0 {
+		return true
+	}
+	for seg := range strings.SplitSeq(name, "/") {
+		if deniedSegment(seg, runtime.GOOS == "windows") {
+			return true
+		}
+	}
+	return false
+}
+
+func deniedSegment(seg string, windows bool) bool {
+	if seg == "." || seg == "" {
+		return false
+	}
+	lower := strings.ToLower(seg)
+	if strings.HasPrefix(lower, ".") && lower != ".well-known" {
+		return true
+	}
+	for _, s := range secretSuffixes {
+		if strings.HasSuffix(lower, s) {
+			return true
+		}
+	}
+	if windows {
+		// NTFS alternate data streams (".env::$DATA"), 8.3 short names
+		// ("SECRET~1.PEM") and the trailing dots and spaces Windows strips
+		// all reach a file under another name than the one checked.
+		if strings.ContainsAny(seg, `:\`) || strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ") {
+			return true
+		}
+		if i := strings.IndexByte(seg, '~'); i >= 0 && i+1 < len(seg) && seg[i+1] >= '0' && seg[i+1] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// errEscapes reports a link whose target is outside the root; os.Root would
+// refuse to follow it anyway.
+var errEscapes = errors.New("symbolic link leads out of the folder")
+
+// maxLinks bounds the links resolve follows, as the kernel's ELOOP does.
+const maxLinks = 40
+
+// resolve returns name, a cleaned slash path inside root, with every symbolic
+// link in it replaced by its target, so that the deny rules can be applied to
+// what would really be opened: an innocent.txt → .env link inside the folder
+// is refused like .env itself. It walks the path one component at a time
+// with Lstat and Readlink, never leaving the root.
+func resolve(root *os.Root, name string) (string, error) {
+	var done []string
+	todo := strings.Split(name, "/")
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) == 0 {
+				return "", errEscapes
+			}
+			done = done[:len(done)-1]
+			continue
+		}
+		p := path.Join(append(done, c)...)
+		fi, err := root.Lstat(p)
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			done = append(done, c)
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", &fs.PathError{Op: "resolve", Path: name, Err: syscall.ELOOP}
+		}
+		target, err := root.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if filepath.IsAbs(target) || filepath.VolumeName(target) != "" {
+			return "", errEscapes
+		}
+		todo = append(strings.Split(filepath.ToSlash(target), "/"), todo...)
+	}
+	if len(done) == 0 {
+		return ".", nil
+	}
+	return path.Join(done...), nil
+}
