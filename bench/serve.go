@@ -73,7 +73,9 @@ func serveRows(bin, self, work string, runs int, d time.Duration) ([]*row, error
 		rpsAtLeast float64
 	}
 	targets := []target{
-		{"/index.html", &row{name: "req/s, injected 2 KB index.html ÷ FileServer", target: "≥ 0.90", unit: "x", ok: atLeast(0.90)},
+		// "/", not "/index.html": the FileServer answers that with a
+		// redirect to "./", which would flatter it.
+		{"/", &row{name: "req/s, injected 2 KB index.html ÷ FileServer", target: "≥ 0.90", unit: "x", ok: atLeast(0.90)},
 			&row{name: "p99 latency, 2 KB index.html ÷ FileServer", target: "≤ 1.2", unit: "x", ok: atMost(1.2)}, 0.90},
 		{"/site.css", &row{name: "req/s, 2 KB CSS ÷ FileServer", target: "≥ 0.95", unit: "x", ok: atLeast(0.95)},
 			&row{name: "p99 latency, 2 KB CSS ÷ FileServer", target: "≤ 1.2", unit: "x", ok: atMost(1.2)}, 0.95},

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -36,6 +37,9 @@ func serveLib(dir string) {
 		ents, _ := os.ReadDir("/proc/self/fd")
 		fmt.Fprintf(w, "%d %d %d\n", runtime.NumGoroutine(), len(ents), srv.Streams())
 	})
+	// Profiles of the same code under load, for BENCHMARKS.md's findings.
+	mux.HandleFunc("/__bench/pprof/", pprof.Index)
+	mux.HandleFunc("/__bench/pprof/profile", pprof.Profile)
 	mux.Handle("/", srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

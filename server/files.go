@@ -31,6 +31,13 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		name = "."
 	}
 	root := s.root.Load()
+	if strings.HasSuffix(r.URL.Path, "/") {
+		// Most folder requests are for their index.html: open it
+		// straight away rather than the folder first.
+		if s.serveIndexFile(w, r, root, name) {
+			return
+		}
+	}
 	f, err := open(root, name)
 	if err != nil {
 		if s.opts.SPA && path.Ext(p) == "" && errors.Is(err, fs.ErrNotExist) && !denied(name) {
@@ -101,16 +108,26 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 
 // serveIndex serves dir/index.html, or a listing of dir if it has none.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+	if !s.serveIndexFile(w, r, root, dir) {
+		s.serveListing(w, r, root, dir)
+	}
+}
+
+// serveIndexFile serves dir/index.html if it is a regular file, and reports
+// whether it did.
+func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) bool {
 	name := path.Join(dir, "index.html")
 	f, err := open(root, name)
-	if err == nil {
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			s.serveContent(w, r, name, f, fi)
-			return
-		}
+	if err != nil {
+		return false
 	}
-	s.serveListing(w, r, root, dir)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	s.serveContent(w, r, name, f, fi)
+	return true
 }
 
 // file is what serveContent needs of an open file.
@@ -141,13 +158,15 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	if s.injectable(r, name) {
 		var src file = f
 		size := fi.Size()
+		var buf []byte // the page, after room for the tag, when read whole
 		if size <= maxBuffered {
-			b, err := io.ReadAll(io.NewSectionReader(f, 0, maxBuffered))
-			if err != nil {
+			var err error
+			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
 				http.NotFound(w, r) // vanished or unreadable: nothing sent yet
 				return
 			}
-			src, size = bytes.NewReader(b), int64(len(b))
+			page := buf[len(cur.tag):]
+			src, size = bytes.NewReader(page), int64(len(page))
 		}
 		pt, err := inject.Find(io.NewSectionReader(src, 0, size))
 		if err != nil {
@@ -168,6 +187,14 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			// old build and would reload forever.
 			h.Set("Cache-Control", "no-store")
 			h.Set("ETag", etag("i", fi, cur.build))
+			if buf != nil {
+				// Assemble the page in place: the prefix moves down
+				// over the room left for the tag, the tag goes after it.
+				copy(buf, buf[len(cur.tag):len(cur.tag)+int(pt.Offset)])
+				copy(buf[pt.Offset:], cur.tag)
+				http.ServeContent(writerOnly{w}, r, name, zeroTime, bytes.NewReader(buf))
+				return
+			}
 			http.ServeContent(w, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
 			return
 		}
@@ -188,6 +215,33 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	}
 	http.ServeContent(w, r, name, zeroTime, f)
 }
+
+// readPage reads a file of about size bytes whole into one buffer that
+// starts with room spare bytes, so that the injected page can be assembled
+// in it without another allocation. A file that grew since its size was
+// taken is read to its end, up to maxBuffered.
+func readPage(f io.ReaderAt, size int64, room int) ([]byte, error) {
+	buf := make([]byte, room+int(size)+1)
+	n, err := f.ReadAt(buf[room:], 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	buf = buf[:room+n]
+	if n == int(size)+1 {
+		rest, err := io.ReadAll(io.NewSectionReader(f, int64(n), maxBuffered-int64(n)))
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, rest...)
+	}
+	return buf, nil
+}
+
+// writerOnly hides the ResponseWriter's ReadFrom. http.ServeContent copies
+// through ReadFrom when it can, which sends the headers and the first 512
+// bytes in one write and the rest in another; a body already in memory goes
+// out in a single write without it.
+type writerOnly struct{ http.ResponseWriter }
 
 func etag(kind string, fi fs.FileInfo, build int64) string {
 	return fmt.Sprintf(`"%s%x-%x-%x"`, kind, fi.Size(), fi.ModTime().UnixNano(), build)
