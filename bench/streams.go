@@ -38,8 +38,8 @@ func serveLib(dir string) {
 		fmt.Fprintf(w, "%d %d %d\n", runtime.NumGoroutine(), len(ents), srv.Streams())
 	})
 	// Profiles of the same code under load, for BENCHMARKS.md's findings.
-	mux.HandleFunc("/__bench/pprof/", pprof.Index)
 	mux.HandleFunc("/__bench/pprof/profile", pprof.Profile)
+	mux.Handle("/__bench/pprof/allocs", pprof.Handler("allocs"))
 	mux.Handle("/", srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

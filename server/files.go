@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hotserve/hotserve/inject"
@@ -159,16 +160,20 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		var src file = f
 		size := fi.Size()
 		var buf []byte // the page, after room for the tag, when read whole
+		var pt inject.Point
+		var err error
 		if size <= maxBuffered {
-			var err error
 			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
 				http.NotFound(w, r) // vanished or unreadable: nothing sent yet
 				return
 			}
+			defer putPage(buf)
 			page := buf[len(cur.tag):]
 			src, size = bytes.NewReader(page), int64(len(page))
+			pt, err = s.points.find(page)
+		} else {
+			pt, err = inject.Find(io.NewSectionReader(src, 0, size))
 		}
-		pt, err := inject.Find(io.NewSectionReader(src, 0, size))
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
 			http.NotFound(w, r)
@@ -192,7 +197,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 				// over the room left for the tag, the tag goes after it.
 				copy(buf, buf[len(cur.tag):len(cur.tag)+int(pt.Offset)])
 				copy(buf[pt.Offset:], cur.tag)
-				http.ServeContent(writerOnly{w}, r, name, zeroTime, bytes.NewReader(buf))
+				http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
 				return
 			}
 			http.ServeContent(w, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
@@ -219,11 +224,13 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 // readPage reads a file of about size bytes whole into one buffer that
 // starts with room spare bytes, so that the injected page can be assembled
 // in it without another allocation. A file that grew since its size was
-// taken is read to its end, up to maxBuffered.
+// taken is read to its end, up to maxBuffered. Give the buffer back with
+// putPage once the response is written.
 func readPage(f io.ReaderAt, size int64, room int) ([]byte, error) {
-	buf := make([]byte, room+int(size)+1)
+	buf := getPage(room + int(size) + 1)
 	n, err := f.ReadAt(buf[room:], 0)
 	if err != nil && err != io.EOF {
+		putPage(buf)
 		return nil, err
 	}
 	buf = buf[:room+n]
@@ -237,11 +244,74 @@ func readPage(f io.ReaderAt, size int64, room int) ([]byte, error) {
 	return buf, nil
 }
 
-// writerOnly hides the ResponseWriter's ReadFrom. http.ServeContent copies
-// through ReadFrom when it can, which sends the headers and the first 512
-// bytes in one write and the rest in another; a body already in memory goes
-// out in a single write without it.
-type writerOnly struct{ http.ResponseWriter }
+// pooledPage is the largest page buffer kept for reuse; most pages are
+// smaller, and a rare big one is left to the garbage collector.
+const pooledPage = 64 << 10
+
+var pages = sync.Pool{New: func() any { b := make([]byte, 0, pooledPage); return &b }}
+
+func getPage(n int) []byte {
+	if n > pooledPage {
+		return make([]byte, n)
+	}
+	return (*pages.Get().(*[]byte))[:n]
+}
+
+func putPage(b []byte) {
+	if cap(b) == pooledPage {
+		b = b[:0]
+		pages.Put(&b)
+	}
+}
+
+// memReader is a page in memory, as http.ServeContent reads it: it can seek
+// (for Range requests) and onceWriter can take its bytes without copying.
+type memReader struct {
+	b   []byte
+	off int64
+}
+
+func (m *memReader) Read(p []byte) (int, error) {
+	if m.off >= int64(len(m.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b[m.off:])
+	m.off += int64(n)
+	return n, nil
+}
+
+func (m *memReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += m.off
+	case io.SeekEnd:
+		offset += int64(len(m.b))
+	}
+	if offset < 0 {
+		return 0, errors.New("memReader: negative position")
+	}
+	m.off = offset
+	return offset, nil
+}
+
+// onceWriter sends a memReader's bytes in one Write. http.ServeContent
+// copies the body with io.CopyN, which would otherwise go through the
+// ResponseWriter's ReadFrom (headers and 512 bytes in one write, the rest
+// in another) or through a fresh copy buffer.
+type onceWriter struct{ http.ResponseWriter }
+
+func (w onceWriter) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if m, ok := lr.R.(*memReader); ok {
+			end := min(m.off+lr.N, int64(len(m.b)))
+			n, err := w.Write(m.b[m.off:end])
+			m.off += int64(n)
+			lr.N -= int64(n)
+			return int64(n), err
+		}
+	}
+	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
+}
 
 func etag(kind string, fi fs.FileInfo, build int64) string {
 	return fmt.Sprintf(`"%s%x-%x-%x"`, kind, fi.Size(), fi.ModTime().UnixNano(), build)

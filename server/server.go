@@ -66,6 +66,7 @@ type Server struct {
 	events *broadcaster
 
 	maxStreams int // Options.MaxStreams, or its default
+	points     *pointCache
 
 	warned       sync.Map // path or host → struct{}: one warning each, not one per request
 	hostWarnings atomic.Int32
@@ -95,7 +96,7 @@ func New(dir string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), maxStreams: opts.MaxStreams}
+	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), maxStreams: opts.MaxStreams, points: newPointCache()}
 	s.root.Store(root)
 	if s.maxStreams <= 0 {
 		s.maxStreams = DefaultMaxStreams
