@@ -214,6 +214,22 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	// announced change raises.
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", etag("f", fi, cur.build))
+	if r.Method == http.MethodGet && fi.Size() < pooledPage {
+		if _, ok := f.(*os.File); ok {
+			// A small file costs fewer system calls read whole and sent
+			// in one write than sent by ServeContent's ReadFrom, which
+			// reads 512 bytes, writes them with the headers, then calls
+			// sendfile for the rest. Big files keep sendfile.
+			buf, err := readPage(f, fi.Size(), 0)
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			defer putPage(buf)
+			http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
+			return
+		}
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		http.NotFound(w, r)
 		return
