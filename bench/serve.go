@@ -21,22 +21,27 @@ func servePlain(dir string) {
 	http.Serve(ln, http.FileServer(http.Dir(dir)))
 }
 
-// writeSite writes the serving fixtures: a 2 KB page, a 2 KB stylesheet and
-// a 1 MB page.
+// writeSite writes the serving fixtures: a 2 KB page, a 2 KB stylesheet, a
+// 1 MB page (read whole before it is sent) and a 4 MB page (streamed).
 func writeSite(dir string) error {
+	// page returns an HTML page of exactly size bytes.
 	page := func(size int) string {
 		var b strings.Builder
 		b.WriteString("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>bench</title>\n<link rel=\"stylesheet\" href=\"site.css\">\n</head>\n<body>\n")
-		for b.Len() < size-16 {
-			b.WriteString("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n")
+		const para = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n"
+		const end = "</body></html>\n"
+		for b.Len()+len(para)+len(end) <= size {
+			b.WriteString(para)
 		}
-		b.WriteString("</body></html>\n")
+		b.WriteString(strings.Repeat(" ", size-b.Len()-len(end)))
+		b.WriteString(end)
 		return b.String()
 	}
 	files := map[string]string{
 		"index.html": page(2 << 10),
-		"big.html":   page(1 << 20),
-		"site.css":   strings.Repeat("p { color: #333; margin: 0 0 1em; }\n", 2<<10/37),
+		"big.html":   page(1_000_000),
+		"huge.html":  page(4_000_000),
+		"site.css":   strings.Repeat("p { color: #333; margin: 0 0 1em; }\n", 2048/37),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -81,6 +86,8 @@ func serveRows(bin, self, work string, runs int, d time.Duration) ([]*row, error
 			&row{name: "p99 latency, 2 KB CSS ÷ FileServer", target: "≤ 1.2", unit: "x", ok: atMost(1.2)}, 0.95},
 		{"/big.html", &row{name: "req/s, injected 1 MB page ÷ FileServer", target: "≥ 0.90", unit: "x", ok: atLeast(0.90)},
 			&row{name: "p99 latency, 1 MB page ÷ FileServer", target: "≤ 1.2", unit: "x", ok: atMost(1.2)}, 0.90},
+		{"/huge.html", &row{name: "req/s, injected 4 MB page ÷ FileServer (extra)", target: "≥ 0.90", unit: "x", ok: atLeast(0.90)},
+			&row{name: "p99 latency, 4 MB page ÷ FileServer (extra)", target: "≤ 1.2", unit: "x", ok: atMost(1.2)}, 0.90},
 	}
 	for i := range runs {
 		for _, t := range targets {

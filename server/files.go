@@ -138,8 +138,12 @@ type file interface {
 }
 
 // maxBuffered is the largest page read whole into memory before it is
-// injected and sent; see serveContent.
-const maxBuffered = 1 << 20
+// injected and sent; see serveContent. Bigger pages are streamed with
+// sendfile: on a loopback load test a 1 MB page written from memory gave
+// more requests per second than sendfile but a p99 latency 1.6 times the
+// FileServer's, while sendfile matched it on both; and nearly every page a
+// person edits is far smaller than this.
+const maxBuffered = 256 << 10
 
 // serveContent serves an open regular file, injecting the reload script into
 // HTML documents. Both paths go through http.ServeContent, so HEAD, Range and
@@ -200,7 +204,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 				http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
 				return
 			}
-			http.ServeContent(w, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
+			http.ServeContent(onceWriter{w}, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
 			return
 		}
 		if _, seen := s.warned.LoadOrStore(name, struct{}{}); !seen {
@@ -260,23 +264,36 @@ func readPage(f io.ReaderAt, size int64, room int) ([]byte, error) {
 	return buf, nil
 }
 
-// pooledPage is the largest page buffer kept for reuse; most pages are
-// smaller, and a rare big one is left to the garbage collector.
+// pooledPage is the size of the buffers small files and pages are read
+// into; bigger pages, up to maxBuffered, use bigger pooled buffers.
 const pooledPage = 64 << 10
 
-var pages = sync.Pool{New: func() any { b := make([]byte, 0, pooledPage); return &b }}
+// pageClasses are the buffer sizes kept for reuse, the last one fitting the
+// biggest page read whole with room for its tag, so that serving a page
+// allocates nothing for its body.
+var pageClasses = [...]int{pooledPage, maxBuffered + 4<<10}
+
+var pagePools [len(pageClasses)]sync.Pool
 
 func getPage(n int) []byte {
-	if n > pooledPage {
-		return make([]byte, n)
+	for i, size := range pageClasses {
+		if n <= size {
+			if b, ok := pagePools[i].Get().(*[]byte); ok {
+				return (*b)[:n]
+			}
+			return make([]byte, n, size)
+		}
 	}
-	return (*pages.Get().(*[]byte))[:n]
+	return make([]byte, n)
 }
 
 func putPage(b []byte) {
-	if cap(b) == pooledPage {
-		b = b[:0]
-		pages.Put(&b)
+	for i, size := range pageClasses {
+		if cap(b) == size {
+			b = b[:0]
+			pagePools[i].Put(&b)
+			return
+		}
 	}
 }
 
@@ -310,7 +327,8 @@ func (m *memReader) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// onceWriter sends a memReader's bytes in one Write. http.ServeContent
+// onceWriter sends a memReader's bytes in one Write, and a splice's with
+// sendfile for its file part (see splice.writeTo). http.ServeContent
 // copies the body with io.CopyN, which would otherwise go through the
 // ResponseWriter's ReadFrom (headers and 512 bytes in one write, the rest
 // in another) or through a fresh copy buffer.
@@ -318,6 +336,11 @@ type onceWriter struct{ http.ResponseWriter }
 
 func (w onceWriter) ReadFrom(r io.Reader) (int64, error) {
 	if lr, ok := r.(*io.LimitedReader); ok {
+		if sp, ok := lr.R.(*splice); ok {
+			n, err := sp.writeTo(w.ResponseWriter, lr.N)
+			lr.N -= n
+			return n, err
+		}
 		if m, ok := lr.R.(*memReader); ok {
 			end := min(m.off+lr.N, int64(len(m.b)))
 			n, err := w.Write(m.b[m.off:end])
