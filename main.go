@@ -9,13 +9,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +31,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotserve/hotserve/internal/devcert"
 	"github.com/hotserve/hotserve/server"
 	"github.com/hotserve/hotserve/watcher"
 )
@@ -139,6 +143,18 @@ func newApp(sys surroundings) *cli.App {
 				Usage: "host name the browser may use besides localhost, *.localhost and IP addresses (repeatable), e.g. a tunnel's or /etc/hosts name; a leading dot (.example.test) allows its subdomains too"},
 			&cli.DurationFlag{Name: "poll", EnvVars: env("POLL"),
 				Usage: "look for changes every DUR instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"},
+			&cli.StringSliceFlag{Name: "proxy", EnvVars: env("PROXY"),
+				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000"},
+			&cli.StringSliceFlag{Name: "watch", EnvVars: env("WATCH"),
+				Usage: "another folder whose changes reload every page, e.g. templates or sources (repeatable)"},
+			&cli.StringSliceFlag{Name: "mount", EnvVars: env("MOUNT"),
+				Usage: "serve and watch another folder under a URL prefix, /PREFIX=DIR (repeatable), e.g. --mount /vendor=./node_modules/some-lib"},
+			&cli.BoolFlag{Name: "https", EnvVars: env("HTTPS"),
+				Usage: "serve HTTPS (and HTTP/2) with a self-signed certificate for localhost, 127.0.0.1, ::1 and --host, kept in your cache folder"},
+			&cli.StringFlag{Name: "cert", EnvVars: env("CERT"),
+				Usage: "serve HTTPS with this certificate file (PEM) instead, e.g. one made with mkcert; needs --key"},
+			&cli.StringFlag{Name: "key", EnvVars: env("KEY"),
+				Usage: "the private key file (PEM) for --cert"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
 				Usage: "print only the URL and errors"},
 			&cli.BoolFlag{Name: "verbose", EnvVars: env("VERBOSE"),
@@ -168,6 +184,10 @@ type config struct {
 	verbose   bool
 	open      bool
 	noQR      bool
+	watch     []string
+	https     bool
+	certFile  string
+	keyFile   string
 }
 
 func parse(c *cli.Context) (*config, error) {
@@ -227,10 +247,64 @@ func parse(c *cli.Context) (*config, error) {
 		}
 		cfg.opts.Header.Add(k, v)
 	}
+	if err := parseRoutes(c, cfg); err != nil {
+		return nil, err
+	}
+	cfg.watch = c.StringSlice("watch")
+	for _, w := range cfg.watch {
+		if err := checkDir(w); err != nil {
+			return nil, err
+		}
+	}
+	cfg.certFile, cfg.keyFile = c.String("cert"), c.String("key")
+	if (cfg.certFile == "") != (cfg.keyFile == "") {
+		return nil, withHint(errors.New("--cert and --key go together"), "pass both, e.g. --cert localhost.pem --key localhost-key.pem, or neither and --https")
+	}
+	cfg.https = c.Bool("https") || cfg.certFile != ""
 	if cfg.quiet && cfg.verbose {
 		return nil, withHint(errors.New("--quiet and --verbose both given"), "pick one")
 	}
 	return cfg, nil
+}
+
+// parseRoutes reads --proxy and --mount.
+func parseRoutes(c *cli.Context, cfg *config) error {
+	for _, v := range c.StringSlice("proxy") {
+		prefix, raw := "", v
+		if strings.HasPrefix(v, "/") {
+			var ok bool
+			if prefix, raw, ok = strings.Cut(v, "="); !ok {
+				return withHint(fmt.Errorf("invalid --proxy %q", v), "write a prefix as /PREFIX=URL, e.g. --proxy /api=http://127.0.0.1:3000")
+			}
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return withHint(fmt.Errorf("invalid --proxy %q: not an http:// or https:// URL", v), "give the app's address, e.g. --proxy http://127.0.0.1:3000")
+		}
+		cfg.opts.Backends = append(cfg.opts.Backends, server.Backend{Path: prefix, URL: u})
+	}
+	for _, v := range c.StringSlice("mount") {
+		prefix, dir, ok := strings.Cut(v, "=")
+		if !ok || !strings.HasPrefix(prefix, "/") || prefix == "/" || dir == "" {
+			return withHint(fmt.Errorf("invalid --mount %q", v), "write it as /PREFIX=DIR, e.g. --mount /vendor=./node_modules/some-lib")
+		}
+		if err := checkDir(dir); err != nil {
+			return err
+		}
+		cfg.opts.Mounts = append(cfg.opts.Mounts, server.Mount{Path: prefix, Dir: dir})
+	}
+	return nil
+}
+
+// proxiesAll reports whether a backend serves every path, so that DIR is
+// watched but not served.
+func (cfg *config) proxiesAll() bool {
+	for _, b := range cfg.opts.Backends {
+		if b.Path == "" || b.Path == "/" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkDir says what is wrong with dir, if anything, with a hint at the fix.
@@ -321,14 +395,23 @@ func serve(c *cli.Context, sys surroundings) error {
 
 	srv, err := server.New(cfg.dir, cfg.opts)
 	if err != nil {
-		return withHint(err, "pass a folder you can read")
+		return withHint(err, "check DIR, --mount and --proxy")
 	}
 	defer srv.Close()
+	var tlsConfig *tls.Config
+	if cfg.https {
+		if tlsConfig, err = loadTLS(cfg); err != nil {
+			return err
+		}
+	}
 	ln, err := listen(cfg, stderr)
 	if err != nil {
 		return err
 	}
 	url := localURL(ln, cfg.host)
+	if cfg.https {
+		url = "https://" + strings.TrimPrefix(url, "http://")
+	}
 	if !cfg.quiet {
 		tty := sys.isTerminal(stdout)
 		exposed := isExposed(ln)
@@ -363,9 +446,24 @@ func serve(c *cli.Context, sys surroundings) error {
 		// them forever; cancelling this context ends them.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 		ErrorLog:    logger,
+		TLSConfig:   tlsConfig,
+	}
+	for _, b := range cfg.opts.Backends {
+		if !cfg.quiet {
+			logger.Printf("proxying %s to %s", cmp.Or(b.Path, "/"), b.URL.Redacted())
+		}
 	}
 	g.Go(func() error {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if tlsConfig != nil {
+			// With the certificate in TLSConfig, ServeTLS offers HTTP/2
+			// (h2 in NextProtos), so every tab's requests and event
+			// stream share one connection.
+			err = hs.ServeTLS(ln, "", "")
+		} else {
+			err = hs.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
@@ -390,6 +488,52 @@ func serve(c *cli.Context, sys surroundings) error {
 		})
 	}
 	if !cfg.opts.NoReload {
+		// A folder behind a backend holds sources and templates, not the
+		// URLs the browser loads: its changes reload every page.
+		full := cfg.proxiesAll()
+		for _, m := range cfg.opts.Mounts {
+			prefix := strings.Trim(m.Path, "/") + "/"
+			g.Go(func() error {
+				return watchError(watcher.Watch(ctx, watcher.Config{
+					Dir: m.Dir, Ignore: cfg.ignore, Debounce: cfg.debounce, Poll: cfg.poll, ErrorLog: logger,
+					OnRoot: func() {
+						if err := srv.Reopen(); err != nil {
+							logger.Printf("warning: reopen %s: %v", m.Dir, err)
+						}
+					},
+					OnChange: func(b watcher.Batch) {
+						paths := make([]string, len(b.Paths))
+						for i, p := range b.Paths {
+							paths[i] = prefix + p
+						}
+						srv.ReloadChange(server.Change{Paths: paths, ModTime: b.ModTime})
+						logChange(cfg, logger, srv, paths)
+					},
+				}))
+			})
+		}
+		for _, dir := range cfg.watch {
+			g.Go(func() error {
+				return watchError(watcher.Watch(ctx, watcher.Config{
+					Dir: dir, Ignore: cfg.ignore, Debounce: cfg.debounce, Poll: cfg.poll, ErrorLog: logger,
+					OnChange: func(b watcher.Batch) {
+						// Not URLs, and the browser need not learn
+						// what is in the folder: no paths.
+						srv.ReloadChange(server.Change{ModTime: b.ModTime, Full: true})
+						logChange(cfg, logger, srv, b.Paths)
+					},
+				}))
+			})
+		}
+		g.Go(func() error {
+			onReloadSignal(ctx, func() {
+				srv.Reload()
+				if !cfg.quiet {
+					logger.Printf("%s reload requested by signal (%s)", time.Now().Format("15:04:05"), connected(srv.Streams()))
+				}
+			})
+			return nil
+		})
 		g.Go(func() error {
 			return watchError(watcher.Watch(ctx, watcher.Config{
 				Dir:      cfg.dir,
@@ -404,15 +548,46 @@ func serve(c *cli.Context, sys surroundings) error {
 					}
 				},
 				OnChange: func(b watcher.Batch) {
-					srv.Reload(server.Change{Paths: b.Paths, ModTime: b.ModTime})
-					if !cfg.quiet {
-						logger.Printf("%s changed: %s (%s)", time.Now().Format("15:04:05"), summarize(b.Paths), connected(srv.Streams()))
-					}
+					srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime, Full: full})
+					logChange(cfg, logger, srv, b.Paths)
 				},
 			}))
 		})
 	}
 	return g.Wait()
+}
+
+// logChange prints one line per announced batch.
+func logChange(cfg *config, logger *log.Logger, srv *server.Server, paths []string) {
+	if !cfg.quiet {
+		logger.Printf("%s changed: %s (%s)", time.Now().Format("15:04:05"), summarize(paths), connected(srv.Streams()))
+	}
+}
+
+// loadTLS returns the TLS configuration for --https, --cert and --key.
+func loadTLS(cfg *config) (*tls.Config, error) {
+	var cert tls.Certificate
+	var err error
+	if cfg.certFile != "" {
+		if cert, err = tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile); err != nil {
+			return nil, withHint(fmt.Errorf("load --cert %s and --key %s: %w", cfg.certFile, cfg.keyFile, err), "pass a PEM certificate and its private key, e.g. made with \"mkcert localhost 127.0.0.1\"")
+		}
+	} else {
+		// Never in DIR: that would serve the key, and write into the
+		// user's site.
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, withHint(fmt.Errorf("find a cache folder for the certificate: %w", err), "set XDG_CACHE_HOME or HOME, or pass your own with --cert and --key")
+		}
+		if cert, err = devcert.Load(filepath.Join(cache, "hotserve"), devcert.Names([]string{cfg.host}), time.Now()); err != nil {
+			return nil, withHint(fmt.Errorf("make a certificate: %w", err), "pass your own with --cert and --key")
+		}
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}, nil
 }
 
 // watchError adds the fix to the errors a watcher meets on big trees.

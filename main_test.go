@@ -64,7 +64,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var urlPattern = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/`)
+var urlPattern = regexp.MustCompile(`https?://127\.0\.0\.1:(\d+)/`)
 
 // instance is hotserve running in this process.
 type instance struct {

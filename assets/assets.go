@@ -23,3 +23,11 @@ var ClientJS []byte
 //
 //go:embed worker.js
 var WorkerJS []byte
+
+// WaitingJS runs on the page hotserve shows while a backend does not
+// answer. It asks /__hotserve/backend whether the backend serving the
+// page's path is back, and reloads the page when it is. It is a file, not
+// inline code, so that a "script-src 'self'" policy lets it run.
+//
+//go:embed waiting.js
+var WaitingJS []byte

@@ -117,6 +117,10 @@
       reload("missed an update");
       return;
     }
+    if (ev.reload) {
+      reload(ev.paths.length ? ev.paths.join(", ") : "reload requested");
+      return;
+    }
     var unused = ev.paths.filter(function (path) {
       return !update("/" + path, ev.build);
     });

@@ -48,7 +48,7 @@ func serveLib(dir string) {
 	}
 	ctx := context.Background()
 	go watcher.Watch(ctx, watcher.Config{Dir: dir, ErrorLog: logger, OnReady: srv.Settle,
-		OnChange: func(b watcher.Batch) { srv.Reload(server.Change{Paths: b.Paths, ModTime: b.ModTime}) }})
+		OnChange: func(b watcher.Batch) { srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime}) }})
 	fmt.Printf("http://%s/\n", ln.Addr())
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	hs.Serve(ln)

@@ -29,12 +29,25 @@ const sniffLen = 512
 // with BUILD in decimal. The script is external so that pages with a
 // "script-src 'self'" policy still run it, and async so that it never delays
 // rendering.
-func Tag(build int64) []byte {
-	b := make([]byte, 0, 80)
+func Tag(build int64) []byte { return TagWithNonce(build, "") }
+
+// TagWithNonce is Tag with a nonce attribute, for pages whose
+// Content-Security-Policy allows scripts by nonce only:
+//
+//	<script src="/__hotserve/client.js" data-build="BUILD" nonce="NONCE" async></script>
+//
+// The nonce is escaped as an attribute value. An empty nonce gives exactly
+// the tag Tag returns.
+func TagWithNonce(build int64, nonce string) []byte {
+	b := make([]byte, 0, 80+len(nonce))
 	b = append(b, `<script src="`...)
 	b = append(b, ClientPath...)
 	b = append(b, `" data-build="`...)
 	b = strconv.AppendInt(b, build, 10)
+	if nonce != "" {
+		b = append(b, `" nonce="`...)
+		b = append(b, html.EscapeString(nonce)...)
+	}
 	b = append(b, `" async></script>`...)
 	return b
 }
@@ -110,11 +123,22 @@ func Find(r io.Reader) (Point, error) {
 // decision the rest of src is copied with io.Copy, never tokenized. If
 // reading src fails before the decision, nothing is written to dst.
 func Inject(dst io.Writer, src io.Reader, tag []byte) (injected bool, err error) {
+	return Stream(dst, src, tag, func(p Point) bool { return p.OK })
+}
+
+// Stream is Inject with the decision left to the caller: once the insertion
+// point is found, and before anything is written to dst, decide is called
+// with it, and the tag is inserted at p.Offset if it returns true. A server
+// uses it to place the tag in a fragment it knows the browser shows as a
+// page, and to set response headers that depend on the outcome. decide is
+// not called if reading src fails first.
+func Stream(dst io.Writer, src io.Reader, tag []byte, decide func(p Point) bool) (injected bool, err error) {
 	s := &source{r: src, keep: true}
 	p, err := find(s)
 	if err != nil {
 		return false, err
 	}
+	p.OK = decide(p)
 	if p.OK {
 		if _, err := dst.Write(s.kept[:p.Offset]); err != nil {
 			return false, err

@@ -585,3 +585,35 @@ func TestInjectReturnsWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTagWithNonce(t *testing.T) {
+	tests := []struct {
+		name  string
+		nonce string
+		want  string
+	}{
+		{name: "no nonce gives exactly Tag", nonce: "", want: string(Tag(42))},
+		{name: "a nonce goes before async", nonce: "r4nd0m", want: `<script src="/__hotserve/client.js" data-build="42" nonce="r4nd0m" async></script>`},
+		{name: "a nonce is escaped", nonce: `"><x`, want: `<script src="/__hotserve/client.js" data-build="42" nonce="&#34;&gt;&lt;x" async></script>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(TagWithNonce(42, tt.nonce)); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStreamLetsTheCallerDecide(t *testing.T) {
+	const frag = "<li>a</li>"
+	var b strings.Builder
+	var seen Point
+	injected, err := Stream(&b, strings.NewReader(frag), []byte("<T>"), func(p Point) bool { seen = p; return true })
+	if err != nil || !injected {
+		t.Fatalf("got %v, %v", injected, err)
+	}
+	if seen.Reason != Fragment || b.String() != "<T>"+frag {
+		t.Errorf("got point %+v and %q", seen, b.String())
+	}
+}

@@ -56,7 +56,7 @@ func BenchmarkBroadcast10k(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		events.Add(streams)
-		s.Reload(Change{Paths: []string{"css/site.css"}})
+		s.Reload("css/site.css")
 		events.Wait()
 	}
 	b.StopTimer()

@@ -20,6 +20,11 @@ type Change struct {
 	// ModTime is the newest modification time in the batch. If zero, the
 	// time of the call is used.
 	ModTime time.Time
+	// Full makes every open page reload, whatever it uses. It is for
+	// changes to files that are not served as they are (templates, a
+	// backend's sources, a folder added with --watch), whose paths mean
+	// nothing to a page; Paths may then be empty.
+	Full bool
 }
 
 // state is one published build. It is never modified after it is stored, so
@@ -46,11 +51,11 @@ type broadcaster struct {
 
 func newBroadcaster() *broadcaster {
 	b := &broadcaster{}
-	b.cur.Store(newState(0, 0, nil, false))
+	b.cur.Store(newState(0, 0, nil, false, false))
 	return b
 }
 
-func newState(build, previous int64, paths []string, settled bool) *state {
+func newState(build, previous int64, paths []string, full, settled bool) *state {
 	if paths == nil {
 		paths = []string{}
 	}
@@ -58,7 +63,8 @@ func newState(build, previous int64, paths []string, settled bool) *state {
 		Build    int64    `json:"build"`
 		Previous int64    `json:"previous"`
 		Paths    []string `json:"paths"`
-	}{build, previous, paths}) // cannot fail: ints and strings only
+		Reload   bool     `json:"reload,omitempty"`
+	}{build, previous, paths, full}) // cannot fail: ints, bools and strings only
 	id := strconv.FormatInt(build, 10)
 	event := make([]byte, 0, len(id)+len(data)+16)
 	event = append(event, "id: "...)
@@ -79,35 +85,56 @@ func newState(build, previous int64, paths []string, settled bool) *state {
 // publish replaces the current state by one whose build is computed from the
 // current build by next. It returns without publishing when next reports
 // false. It never blocks on a stream.
-func (b *broadcaster) publish(next func(cur int64) (int64, bool), paths []string) {
+func (b *broadcaster) publish(next func(cur int64) (int64, bool), paths []string, full bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.cur.Load()
 	build, ok := next(old.build)
 	switch {
 	case ok:
-		b.cur.Store(newState(build, old.build, paths, true))
+		b.cur.Store(newState(build, old.build, paths, full, true))
 	case !old.settled:
 		// Same build, but streams waiting for the first settled state
 		// may now send it.
-		b.cur.Store(newState(old.build, old.previous, nil, true))
+		b.cur.Store(newState(old.build, old.previous, nil, false, true))
 	default:
 		return
 	}
 	close(old.changed)
 }
 
-// Reload announces a batch of changes: the build becomes the newest
+// Reload announces that the files at paths changed, as ReloadChange does.
+// Paths are URL paths without the leading slash ("css/site.css"): a page
+// swaps a changed stylesheet or image in place and reloads if it shows or
+// used any other changed file. With no paths, every open page reloads.
+// Reload never blocks.
+func (s *Server) Reload(paths ...string) {
+	s.ReloadChange(Change{Paths: paths, Full: len(paths) == 0})
+}
+
+// ReloadChange announces a batch of changes: the build becomes the newest
 // modification time in the batch in Unix milliseconds, or the previous build
 // plus one if that is not higher, so every batch gets a new, higher build.
-// Reload never blocks.
-func (s *Server) Reload(c Change) {
+//
+// When a backend serves the whole site (a Backend with Path "/"), the
+// announcement waits until that backend accepts connections again, so that
+// open pages reload once it is back from a restart, not into an error page.
+// Batches held meanwhile are merged. ReloadChange never blocks.
+func (s *Server) ReloadChange(c Change) {
+	if s.gate != nil {
+		s.gate.hold(c)
+		return
+	}
+	s.publish(c)
+}
+
+func (s *Server) publish(c Change) {
 	mod := c.ModTime
 	if mod.IsZero() {
 		mod = time.Now()
 	}
 	ms := mod.UnixMilli()
-	s.events.publish(func(cur int64) (int64, bool) { return max(cur+1, ms), true }, c.Paths)
+	s.events.publish(func(cur int64) (int64, bool) { return max(cur+1, ms), true }, c.Paths, c.Full)
 }
 
 // Settle sets the build from a walk of the whole folder: newest is the newest
@@ -120,7 +147,7 @@ func (s *Server) Reload(c Change) {
 // 0 that pages get while the walk runs. Settle never lowers the build.
 func (s *Server) Settle(newest time.Time) {
 	ms := newest.UnixMilli()
-	s.events.publish(func(cur int64) (int64, bool) { return ms, ms > cur }, nil)
+	s.events.publish(func(cur int64) (int64, bool) { return ms, ms > cur }, nil, false)
 }
 
 // Build returns the current build id.

@@ -41,7 +41,7 @@ func TestReloadReachesEveryStream(t *testing.T) {
 	a.Next(t, 5*time.Second)
 	b.Next(t, 5*time.Second)
 
-	s.Reload(Change{Paths: []string{"css/site.css", "index.html"}, ModTime: time.UnixMilli(9000)})
+	s.ReloadChange(Change{Paths: []string{"css/site.css", "index.html"}, ModTime: time.UnixMilli(9000)})
 	for _, st := range []*ssetest.Stream{a, b} {
 		ev := st.Next(t, 5*time.Second)
 		if ev.Data.Build != 9000 || ev.Data.Previous != 5000 || strings.Join(ev.Data.Paths, ",") != "css/site.css,index.html" {
@@ -50,7 +50,7 @@ func TestReloadReachesEveryStream(t *testing.T) {
 	}
 
 	t.Run("a batch older than the build still raises it by one", func(t *testing.T) {
-		s.Reload(Change{Paths: []string{"x"}, ModTime: time.UnixMilli(10)})
+		s.ReloadChange(Change{Paths: []string{"x"}, ModTime: time.UnixMilli(10)})
 		if ev := a.Next(t, 5*time.Second); ev.Data.Build != 9001 {
 			t.Errorf("got build %d, want 9001", ev.Data.Build)
 		}
@@ -70,7 +70,7 @@ func TestStreamWaitsForTheWalk(t *testing.T) {
 	}
 	t.Run("settling again on the same tree changes nothing", func(t *testing.T) {
 		s.Settle(time.UnixMilli(7000))
-		s.Reload(Change{Paths: []string{"a"}, ModTime: time.UnixMilli(8000)})
+		s.ReloadChange(Change{Paths: []string{"a"}, ModTime: time.UnixMilli(8000)})
 		if ev := st.Next(t, 5*time.Second); ev.Data.Build != 8000 || ev.Data.Previous != 7000 {
 			t.Errorf("got %s, want build 8000 after 7000", ev.Raw)
 		}
@@ -83,7 +83,7 @@ func TestLastEventID(t *testing.T) {
 	s.Settle(time.UnixMilli(5000))
 	st := ssetest.Open(t, base+"/__hotserve/events", "Last-Event-ID", "5000")
 	waitFor(t, func() bool { return s.Streams() == 1 })
-	s.Reload(Change{Paths: []string{"a"}, ModTime: time.UnixMilli(6000)})
+	s.ReloadChange(Change{Paths: []string{"a"}, ModTime: time.UnixMilli(6000)})
 	// Had the stream resent build 5000, that would be the first event.
 	if ev := st.Next(t, 5*time.Second); ev.Data.Build != 6000 {
 		t.Errorf("got build %d first, want 6000: the known build was sent again", ev.Data.Build)

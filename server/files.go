@@ -102,7 +102,14 @@ func open(root *os.Root, name string) (*os.File, error) {
 // starts with backslashes (which browsers read as "//", another host) or
 // contains a colon (a scheme), a path on this host.
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
-	u := url.URL{Path: "./" + to, RawQuery: r.URL.RawQuery}
+	// The query goes along as sent, unless it is not one: a malformed
+	// escape would make the Location unparseable, and a "#" (which Go
+	// leaves in a request's raw query) would start a fragment.
+	q := r.URL.RawQuery
+	if _, err := url.ParseQuery(q); err != nil {
+		q = ""
+	}
+	u := url.URL{Path: "./" + to, RawQuery: strings.ReplaceAll(q, "#", "%23")}
 	w.Header().Set("Location", u.String())
 	w.WriteHeader(http.StatusMovedPermanently)
 }

@@ -131,7 +131,7 @@ func TestStalledStreamDelaysNoOne(t *testing.T) {
 	for i := range 200 {
 		build := int64(1000 + i)
 		sent := time.Now()
-		s.Reload(Change{Paths: paths, ModTime: time.UnixMilli(build)})
+		s.ReloadChange(Change{Paths: paths, ModTime: time.UnixMilli(build)})
 		for {
 			ev := healthy.Next(t, 5*time.Second)
 			if ev.Data.Build >= build {

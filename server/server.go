@@ -9,14 +9,17 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hotserve/hotserve/assets"
 )
@@ -55,6 +58,12 @@ type Options struct {
 	// 503. Zero means DefaultMaxStreams. A program that serves many
 	// browsers on purpose, and has raised its open-file limit, can raise it.
 	MaxStreams int
+	// Backends are HTTP servers that requests are passed to, by path
+	// prefix; see Backend. HTML pages they answer with get the reload
+	// script like files do.
+	Backends []Backend
+	// Mounts serve more folders under URL path prefixes; see Mount.
+	Mounts []Mount
 }
 
 // Server serves one folder. Create it with New.
@@ -70,6 +79,10 @@ type Server struct {
 
 	warned       sync.Map // path or host → struct{}: one warning each, not one per request
 	hostWarnings atomic.Int32
+
+	routes []route // mounts and backends, longest prefix first
+	gate   *gate   // holds announcements while the site's backend is down; nil without one
+	done   chan struct{}
 }
 
 // maxHostWarnings bounds how many refused host names are logged.
@@ -89,26 +102,66 @@ func (s *Server) warnHost(hostport string) {
 	}
 }
 
-// New returns a Server for the folder dir. It fails if dir cannot be opened
-// as a folder. Call Close when done to release it.
+// New returns a Server for the folder dir. It fails if dir, or a mount's
+// folder, cannot be opened as a folder, or a backend's URL is not an
+// absolute http or https URL. Call Close when done to release it.
+//
+// With dir "", the Server serves no folder: paths that no Mount or Backend
+// claims are 404. That is the form for wrapping a Go program's own handler
+// (see Wrap). Its build then starts at the time of the call, so pages left
+// open while the program restarts reload once they reconnect.
 func New(dir string, opts Options) (*Server, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), maxStreams: opts.MaxStreams, points: newPointCache()}
-	s.root.Store(root)
+	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
+		maxStreams: opts.MaxStreams, points: newPointCache()}
 	if s.maxStreams <= 0 {
 		s.maxStreams = DefaultMaxStreams
 	}
 	if s.log == nil {
 		s.log = log.Default()
 	}
+	if dir != "" {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return nil, err
+		}
+		s.root.Store(root)
+	}
+	if err := s.addRoutes(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if dir == "" {
+		s.Settle(time.Now())
+	}
 	return s, nil
 }
 
-// Close releases the folder. Requests still running may fail afterwards.
-func (s *Server) Close() error { return s.root.Load().Close() }
+// Close releases the folders and stops waiting for a backend to announce
+// held changes. Requests still running may fail afterwards.
+func (s *Server) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	if s.gate != nil {
+		s.gate.stop()
+	}
+	var errs []error
+	if root := s.root.Load(); root != nil {
+		errs = append(errs, root.Close())
+	}
+	for _, rt := range s.routes {
+		if rt.mount != nil {
+			errs = append(errs, rt.mount.Close())
+		}
+		if rt.backend != nil {
+			rt.backend.tr.CloseIdleConnections()
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Reopen opens the folder again by the name given to New and serves from the
 // new handle from then on. An os.Root holds the directory itself, not its
@@ -120,21 +173,76 @@ func (s *Server) Close() error { return s.root.Load().Close() }
 // swap is atomic, and os.Root lets operations in flight complete before its
 // descriptor is closed. If the folder cannot be opened, the old handle stays
 // and the error is returned.
+//
+// Mounts are reopened too; with dir "", only they are.
 func (s *Server) Reopen() error {
-	root, err := os.OpenRoot(s.dir)
-	if err != nil {
-		return err
+	var errs []error
+	if s.dir != "" {
+		if root, err := os.OpenRoot(s.dir); err != nil {
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, s.root.Swap(root).Close())
+		}
 	}
-	return s.root.Swap(root).Close()
+	for _, rt := range s.routes {
+		if rt.mount != nil {
+			errs = append(errs, rt.mount.Reopen())
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// ServeHTTP serves /__hotserve/ endpoints and the folder's files.
+// ServeHTTP serves /__hotserve/ endpoints, the mounts, the backends and the
+// folder's files, in that order of precedence; among mounts and backends
+// the longest matching prefix wins.
 //
 // Before anything else it checks the request's Host (see
 // Options.AllowedHosts) and refuses cross-site subresource loads. Every
-// response says X-Content-Type-Options: nosniff and, unless Options.CORS is
-// set, Cross-Origin-Resource-Policy: same-origin.
+// response, a backend's included, says X-Content-Type-Options: nosniff and,
+// unless Options.CORS is set, Cross-Origin-Resource-Policy: same-origin.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.guard(w, r) {
+		return
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix); ok {
+		s.serveReserved(w, r, rest)
+		return
+	}
+	if rt := s.route(path.Clean("/" + r.URL.Path)); rt != nil {
+		rt.serve(s, w, r)
+		return
+	}
+	if s.dir == "" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	s.serveFile(w, r)
+}
+
+// setOwnHeaders sets the headers every response carries: the defences and
+// Options.Header.
+func (s *Server) setOwnHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	if !s.opts.CORS {
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	}
+	for k, v := range s.opts.Header {
+		h[k] = v
+	}
+	if s.opts.CORS {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+}
+
+// guard applies the checks every request passes first, and sets the
+// headers every response carries. It returns false when it has answered
+// the request itself: a refusal, or a CORS preflight.
+func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	if !s.opts.CORS {
@@ -146,37 +254,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.warnHost(r.Host)
 		}
 		http.Error(w, fmt.Sprintf("%d %s", code, strings.ToLower(http.StatusText(code))), code)
-		return
+		return false
 	}
 	if !s.opts.CORS && crossSiteSubresource(r) {
 		http.Error(w, "403 forbidden", http.StatusForbidden)
-		return
+		return false
 	}
-	for k, v := range s.opts.Header {
-		h[k] = v
-	}
+	s.setOwnHeaders(h)
 	if s.opts.CORS {
-		h.Set("Access-Control-Allow-Origin", "*")
-		if r.Method == http.MethodOptions {
+		if rt := s.route(r.URL.Path); r.Method == http.MethodOptions && (rt == nil || rt.backend == nil) {
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
 			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
 				h.Set("Access-Control-Allow-Headers", req)
 			}
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
-			return
+			return false
 		}
 	}
-	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix); ok {
-		s.serveReserved(w, r, rest)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	s.serveFile(w, r)
+	return true
 }
 
 // asset is one embedded browser file and the ETag that validates it; both
@@ -195,8 +291,9 @@ func newAsset(name string, body []byte) asset {
 // scripts are the files served under Prefix: the client every page loads,
 // and the worker that owns the browser's one event stream.
 var scripts = map[string]asset{
-	"client.js": newAsset("c", assets.ClientJS),
-	"worker.js": newAsset("w", assets.WorkerJS),
+	"client.js":  newAsset("c", assets.ClientJS),
+	"worker.js":  newAsset("w", assets.WorkerJS),
+	"waiting.js": newAsset("b", assets.WaitingJS),
 }
 
 func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest string) {
@@ -204,8 +301,15 @@ func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest stri
 		http.NotFound(w, r)
 		return
 	}
-	if rest == "events" {
+	switch rest {
+	case "events":
 		s.serveEvents(w, r)
+		return
+	case "reload":
+		s.serveTrigger(w, r)
+		return
+	case "backend":
+		s.serveBackendHealth(w, r)
 		return
 	}
 	a, ok := scripts[rest]

@@ -288,7 +288,7 @@ func TestHeadersAndValidators(t *testing.T) {
 	}
 
 	t.Run("a new build changes the page's validator", func(t *testing.T) {
-		s.Reload(Change{Paths: []string{"a.css"}})
+		s.ReloadChange(Change{Paths: []string{"a.css"}})
 		r := get(t, base+"/index.html", "If-None-Match", html.header.Get("ETag"))
 		if r.status != 200 || strings.Contains(r.body, `data-build="1000"`) {
 			t.Errorf("got %d with body %q, want 200 with a new build", r.status, r.body)

@@ -20,6 +20,7 @@ type Event struct {
 		Build    int64    `json:"build"`
 		Previous int64    `json:"previous"`
 		Paths    []string `json:"paths"`
+		Reload   bool     `json:"reload"`
 	}
 	Raw string // the data field as sent
 }
