@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,13 +19,22 @@ import (
 // eventSink is a ResponseWriter for a stream that reports every event it is
 // sent, so a benchmark can wait for all streams to have one.
 type eventSink struct {
-	h      http.Header
-	events *sync.WaitGroup
+	h       http.Header
+	events  *sync.WaitGroup
+	refused *atomic.Int32 // streams answered with another status than 200
 }
 
 func (s *eventSink) Header() http.Header { return s.h }
-func (s *eventSink) WriteHeader(int)     {}
 func (s *eventSink) Flush()              {}
+
+// WriteHeader counts a refused stream as done, so that the benchmark fails
+// instead of waiting for an event that will never come.
+func (s *eventSink) WriteHeader(code int) {
+	if code != http.StatusOK {
+		s.refused.Add(1)
+		s.events.Done()
+	}
+}
 func (s *eventSink) Write(p []byte) (int, error) {
 	if bytes.HasPrefix(p, []byte("id: ")) {
 		s.events.Done()
@@ -36,7 +46,9 @@ func (s *eventSink) Write(p []byte) (int, error) {
 // every stream handler wakes and writes the new event.
 func BenchmarkBroadcast10k(b *testing.B) {
 	const streams = 10000
-	s, err := New(b.TempDir(), Options{ErrorLog: log.New(io.Discard, "", 0)})
+	// Above the default cap of 1024 streams, as a program that serves many
+	// browsers on purpose would set it.
+	s, err := New(b.TempDir(), Options{ErrorLog: log.New(io.Discard, "", 0), MaxStreams: streams})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,13 +57,20 @@ func BenchmarkBroadcast10k(b *testing.B) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var events, done sync.WaitGroup
+	var refused atomic.Int32
 	events.Add(streams)
 	for range streams {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/__hotserve/events", nil)
-		w := &eventSink{h: http.Header{}, events: &events}
+		req.Host = "localhost"
+		w := &eventSink{h: http.Header{}, events: &events, refused: &refused}
 		done.Go(func() { s.ServeHTTP(w, req) })
 	}
-	events.Wait() // every stream has its first event
+	events.Wait() // every stream has its first event, or was refused
+	if n := refused.Load(); n > 0 {
+		cancel()
+		done.Wait()
+		b.Fatalf("%d of %d streams were refused", n, streams)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -97,6 +116,12 @@ func BenchmarkServe(b *testing.B) {
 			defer s.Close()
 			s.Settle(time.UnixMilli(1))
 			req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+			req.Host = "localhost" // httptest's example.com is refused, as DNS rebinding
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("%s: got status %d, want 200", tc.path, w.Code)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				s.ServeHTTP(&discard{h: http.Header{}}, req)
