@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var errNoChromium = errors.New("Chromium is not installed: apt-get install -y chromium")
+var errNoChromium = errors.New("chromium is not installed: apt-get install -y chromium")
 
 // epochMillis is the wall clock in milliseconds, the same clock as a page's
 // performance.timeOrigin + performance.now().

@@ -90,12 +90,6 @@ func (p *proc) status(field string) (int64, error) {
 func (p *proc) rssMiB() float64  { kb, _ := p.status("VmRSS"); return float64(kb) / 1024 }
 func (p *proc) peakMiB() float64 { kb, _ := p.status("VmHWM"); return float64(kb) / 1024 }
 
-// fds counts the process's open file descriptors.
-func (p *proc) fds() int {
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid))
-	return len(ents)
-}
-
 // inotifyWatches counts the watches of every inotify instance the process
 // holds, from /proc/PID/fdinfo.
 func (p *proc) inotifyWatches() int {
