@@ -166,12 +166,13 @@ var pingEvery = 20 * time.Second
 // test need not wait 5 s.
 var writeTimeout = 5 * time.Second
 
-// MaxStreams is how many event streams may be open at once; more are
-// answered 503. Each stream holds a socket and a goroutine, and a page on
-// any site could open thousands. 1024 is far more tabs than a developer
-// keeps open, and leaves descriptors for ordinary requests under a
-// typical 4096-file limit.
-const MaxStreams = 1024
+// DefaultMaxStreams is how many event streams may be open at once unless
+// Options.MaxStreams says otherwise; more are answered 503. Each stream
+// holds a socket and a goroutine, and a page on any site could open
+// thousands. 1024 is far more browsers than a developer keeps open (a
+// browser holds one stream for all its tabs), and leaves descriptors for
+// ordinary requests under a typical 4096-file limit.
+const DefaultMaxStreams = 1024
 
 const (
 	// retryMillis is the reconnect delay EventSource uses after a lost
@@ -199,7 +200,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "403 forbidden", http.StatusForbidden)
 		return
 	}
-	if s.events.streams.Add(1) > MaxStreams {
+	if s.events.streams.Add(1) > int64(s.maxStreams) {
 		s.events.streams.Add(-1)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "503 too many event streams", http.StatusServiceUnavailable)

@@ -179,3 +179,17 @@ func openStream(t *testing.T, base string) *ssetest.Stream {
 	t.Helper()
 	return ssetest.Open(t, base+"/__hotserve/events")
 }
+
+func TestMaxStreamsOption(t *testing.T) {
+	dir := site(t, map[string]string{"index.html": page})
+	s, base := start(t, dir, Options{MaxStreams: 3})
+	s.Settle(time.UnixMilli(1))
+	for i := range 3 {
+		ssetest.Open(t, base+"/__hotserve/events")
+		waitFor(t, func() bool { return s.Streams() == i+1 })
+	}
+	r := get(t, base+"/__hotserve/events")
+	if r.status != http.StatusServiceUnavailable {
+		t.Errorf("a 4th stream with MaxStreams 3: got %d, want 503", r.status)
+	}
+}

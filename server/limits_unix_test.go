@@ -63,11 +63,11 @@ func TestStreamCap(t *testing.T) {
 		}
 	}
 	t.Logf("%d streams opened in %v", streams, time.Since(startedAt).Round(time.Millisecond))
-	if counts[200] != MaxStreams || counts[503] != streams-MaxStreams {
-		t.Fatalf("got statuses %v, want %d × 200 and %d × 503", counts, MaxStreams, streams-MaxStreams)
+	if counts[200] != DefaultMaxStreams || counts[503] != streams-DefaultMaxStreams {
+		t.Fatalf("got statuses %v, want %d × 200 and %d × 503", counts, DefaultMaxStreams, streams-DefaultMaxStreams)
 	}
-	if n := s.Streams(); n != MaxStreams {
-		t.Errorf("got %d streams counted, want %d", n, MaxStreams)
+	if n := s.Streams(); n != DefaultMaxStreams {
+		t.Errorf("got %d streams counted, want %d", n, DefaultMaxStreams)
 	}
 
 	t.Run("pages are still served at the cap", func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestStreamCap(t *testing.T) {
 	t.Run("a stream is accepted again once one closes", func(t *testing.T) {
 		conns[0].Close()
 		conns = conns[1:]
-		waitFor(t, func() bool { return s.Streams() == MaxStreams-1 })
+		waitFor(t, func() bool { return s.Streams() == DefaultMaxStreams-1 })
 		c, code := open()
 		conns = append(conns, c)
 		if code != 200 {

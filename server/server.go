@@ -54,6 +54,10 @@ type Options struct {
 	// ErrorLog receives warnings about pages that could not be injected
 	// and files that could not be read. If nil, log.Default() is used.
 	ErrorLog *log.Logger
+	// MaxStreams caps the event streams open at once; more are answered
+	// 503. Zero means DefaultMaxStreams. A program that serves many
+	// browsers on purpose, and has raised its open-file limit, can raise it.
+	MaxStreams int
 	// Backends are HTTP servers that requests are passed to, by path
 	// prefix; see Backend. HTML pages they answer with get the reload
 	// script like files do.
@@ -69,6 +73,9 @@ type Server struct {
 	opts   Options
 	log    *log.Logger
 	events *broadcaster
+
+	maxStreams int // Options.MaxStreams, or its default
+	points     *pointCache
 
 	warned       sync.Map // path or host → struct{}: one warning each, not one per request
 	hostWarnings atomic.Int32
@@ -104,7 +111,11 @@ func (s *Server) warnHost(hostport string) {
 // (see Wrap). Its build then starts at the time of the call, so pages left
 // open while the program restarts reload once they reconnect.
 func New(dir string, opts Options) (*Server, error) {
-	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{})}
+	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
+		maxStreams: opts.MaxStreams, points: newPointCache()}
+	if s.maxStreams <= 0 {
+		s.maxStreams = DefaultMaxStreams
+	}
 	if s.log == nil {
 		s.log = log.Default()
 	}

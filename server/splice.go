@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"os"
 )
 
 // splice reads as a file with tag inserted at offset at, without copying the
@@ -67,4 +68,48 @@ func (s *splice) Seek(offset int64, whence int) (int64, error) {
 	}
 	s.pos = offset
 	return offset, nil
+}
+
+// writeTo sends the next n bytes of the spliced page to w, which should be
+// the ResponseWriter itself. The part before the tag and the tag go through
+// a pooled buffer; the rest of the file is handed to w as an
+// io.LimitedReader of the *os.File, which net/http sends with sendfile, so
+// a big page costs what the file would without the tag. A file that shrank
+// since it was opened makes writeTo fail rather than send a short body.
+func (s *splice) writeTo(w io.Writer, n int64) (int64, error) {
+	var written int64
+	end := s.at + int64(len(s.tag))
+	if s.pos < end && n > 0 {
+		buf := getPage(int(min(end-s.pos, n)))
+		defer putPage(buf)
+		k, err := io.ReadFull(s, buf)
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return int64(k), werr
+			}
+		}
+		written += int64(k)
+		if err != nil {
+			return written, err
+		}
+	}
+	rest := min(n-written, s.len()-s.pos)
+	if rest <= 0 {
+		return written, nil
+	}
+	f, ok := s.f.(*os.File)
+	if !ok {
+		k, err := io.CopyN(struct{ io.Writer }{w}, s, rest)
+		return written + k, err
+	}
+	if _, err := f.Seek(s.pos-int64(len(s.tag)), io.SeekStart); err != nil {
+		return written, err
+	}
+	k, err := io.Copy(w, io.LimitReader(f, rest))
+	s.pos += k
+	written += k
+	if err == nil && k < rest {
+		err = io.ErrUnexpectedEOF
+	}
+	return written, err
 }

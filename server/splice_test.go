@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -34,5 +35,30 @@ func TestSpliceOfAShrunkFileFails(t *testing.T) {
 	s := &splice{f: strings.NewReader("short"), size: 100, at: 2, tag: []byte("<T>")}
 	if _, err := io.ReadAll(s); err != io.ErrUnexpectedEOF {
 		t.Errorf("got %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+func TestBigPageIsSentWhole(t *testing.T) {
+	big := "<!doctype html><html><head><title>big</title></head><body>" + strings.Repeat("<p>0123456789abcdef</p>\n", maxBuffered/20) + "</body></html>\n"
+	if len(big) <= maxBuffered {
+		t.Fatalf("the page has %d bytes; it must be bigger than %d to take the streaming path", len(big), maxBuffered)
+	}
+	dir := site(t, map[string]string{"big.html": big})
+	_, base := start(t, dir, Options{})
+	whole := get(t, base+"/big.html")
+	if got := uninject(t, whole.body); got != big {
+		t.Fatalf("without the tag the page differs from the file (%d vs %d bytes)", len(got), len(big))
+	}
+	if got, want := whole.header.Get("Content-Length"), fmt.Sprint(len(whole.body)); got != want {
+		t.Errorf("got Content-Length %s, want %s", got, want)
+	}
+	at := strings.Index(whole.body, "<script")
+	for _, rng := range []struct{ from, to int }{
+		{0, 10}, {at - 5, at + 5}, {at + 10, at + 200000}, {len(whole.body) - 100, len(whole.body) - 1},
+	} {
+		r := get(t, base+"/big.html", "Range", fmt.Sprintf("bytes=%d-%d", rng.from, rng.to))
+		if r.status != 206 || r.body != whole.body[rng.from:rng.to+1] {
+			t.Errorf("bytes %d-%d: got %d and %d bytes, want 206 and the same bytes", rng.from, rng.to, r.status, len(r.body))
+		}
 	}
 }

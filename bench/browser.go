@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var errNoChromium = errors.New("chromium is not installed: apt-get install -y chromium")
+
+// epochMillis is the wall clock in milliseconds, the same clock as a page's
+// performance.timeOrigin + performance.now().
+func epochMillis() float64 { return float64(time.Now().UnixNano()) / 1e6 }
+
+// eval runs expr in the tab until it returns true, tolerating the errors a
+// reload causes, for at most limit.
+func waitTrue(ctx context.Context, expr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last error
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return nil
+		}
+		last = err
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("%s: not true within %v (%v)", expr, limit, last)
+}
+
+func evalFloat(ctx context.Context, expr string) (float64, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[float64](expr))
+}
+
+const browserPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>bench</title><link rel="stylesheet" href="site.css">
+<script>sessionStorage.loads = String((+sessionStorage.loads || 0) + 1)</script></head>
+<body><h1 id="v">%s</h1></body></html>
+`
+
+// browserRows measures what a developer sees in headless Chromium.
+func browserRows(bin, work string, runs int) ([]*row, error) {
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		return nil, errNoChromium
+	}
+	dir := filepath.Join(work, "browser")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	index, css := filepath.Join(dir, "index.html"), filepath.Join(dir, "site.css")
+	os.WriteFile(index, fmt.Appendf(nil, browserPage, "start"), 0o644)
+	os.WriteFile(css, []byte("h1 { color: rgb(0, 0, 0) }\n"), 0o644)
+	hot, err := startProc(bin, "--quiet", "--port", "0", dir)
+	if err != nil {
+		return nil, err
+	}
+	defer hot.stop()
+
+	userData, err := os.MkdirTemp(work, "chromium")
+	if err != nil {
+		return nil, err
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.UserDataDir(userData), chromedp.Flag("disable-quic", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(bctx, chromedp.Navigate(hot.url+"/")); err != nil {
+		return nil, err
+	}
+	ctx, cancelRun := context.WithTimeout(bctx, 10*time.Minute)
+	defer cancelRun()
+
+	reload := &row{name: "HTML change → reloaded page `load` in headless Chromium", target: "≤ 50 ms", unit: "ms", ok: atMost(50),
+		note: "median of 5 changes per run"}
+	burst := &row{name: "50 writes over 100 ms → reloads of an open page", target: "1, last content shown", unit: "", ok: atMost(1)}
+	style := &row{name: "CSS change → new computed style in headless Chromium", target: "≤ 10 ms", unit: "ms", ok: atMost(10)}
+	version := 0
+	for range runs {
+		// HTML: from the write to the reloaded page's load event.
+		one, startPart := &row{}, &row{}
+		for range 5 {
+			version++
+			want := fmt.Sprintf("v%d", version)
+			wrote := epochMillis()
+			if err := os.WriteFile(index, fmt.Appendf(nil, browserPage, want), 0o644); err != nil {
+				return nil, err
+			}
+			if err := waitTrue(ctx, fmt.Sprintf(`document.getElementById("v")?.textContent === %q && performance.getEntriesByType("navigation")[0].loadEventEnd > 0`, want), 20*time.Second); err != nil {
+				return nil, err
+			}
+			loaded, err := evalFloat(ctx, `performance.timeOrigin + performance.getEntriesByType("navigation")[0].loadEventEnd`)
+			if err != nil {
+				return nil, err
+			}
+			started, err := evalFloat(ctx, `performance.timeOrigin`)
+			if err != nil {
+				return nil, err
+			}
+			one.add(loaded - wrote)
+			startPart.add(started - wrote)
+		}
+		reload.add(one.median())
+		reload.note = fmt.Sprintf("median of 5 changes per run; of the last run's median, %.1f ms passed before the reload began", startPart.median())
+
+		// A build that writes the page 50 times over 100 ms.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.loads = "0"`)); err != nil {
+			return nil, err
+		}
+		tick := time.NewTicker(2 * time.Millisecond)
+		var last string
+		for range 50 {
+			<-tick.C
+			version++
+			last = fmt.Sprintf("v%d", version)
+			if err := os.WriteFile(index, fmt.Appendf(nil, browserPage, last), 0o644); err != nil {
+				tick.Stop()
+				return nil, err
+			}
+		}
+		tick.Stop()
+		shown := waitTrue(ctx, fmt.Sprintf(`document.getElementById("v")?.textContent === %q`, last), 20*time.Second) == nil
+		// Reloads still under way would show up within this window.
+		time.Sleep(time.Second)
+		loads, err := evalFloat(ctx, `+sessionStorage.loads`)
+		if err != nil {
+			return nil, err
+		}
+		burst.add(loads)
+		if !shown {
+			burst.note = "the last content was not shown"
+		}
+
+		// CSS: from the write to the moment the new rule applies.
+		ms, how, err := cssApplied(ctx, css, version)
+		if err != nil {
+			return nil, err
+		}
+		style.add(ms)
+		style.note = how
+	}
+	return []*row{reload, burst, style}, nil
+}
+
+// cssApplied changes the stylesheet's colour and returns the milliseconds
+// until the page's <h1> has it, and whether that took a swap or a reload.
+func cssApplied(ctx context.Context, css string, n int) (float64, string, error) {
+	color := fmt.Sprintf("rgb(%d, 0, 0)", 1+n%254)
+	watch := fmt.Sprintf(`(() => {
+		window.__want = %q; window.__applied = 0;
+		const check = () => { if (getComputedStyle(document.getElementById("v")).color === window.__want && !window.__applied) window.__applied = performance.timeOrigin + performance.now(); };
+		new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes) if (n.tagName === "LINK") n.addEventListener("load", check); })
+			.observe(document.head, {childList: true});
+		return true; })()`, color)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](watch)); err != nil {
+		return 0, "", err
+	}
+	wrote := epochMillis()
+	if err := os.WriteFile(css, fmt.Appendf(nil, "h1 { color: %s }\n", color), 0o644); err != nil {
+		return 0, "", err
+	}
+	if err := waitTrue(ctx, fmt.Sprintf(`getComputedStyle(document.getElementById("v")).color === %q`, color), 20*time.Second); err != nil {
+		return 0, "", err
+	}
+	applied, err := evalFloat(ctx, `window.__applied || 0`)
+	if err != nil {
+		return 0, "", err
+	}
+	if applied > 0 {
+		fetch, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const e = performance.getEntriesByType("resource").filter(e => e.name.includes("site.css?")).pop(); return e ? [performance.timeOrigin + e.startTime, performance.timeOrigin + e.responseEnd] : [0, 0]; })()`))
+		if err != nil || len(fetch) != 2 {
+			return applied - wrote, "swapped in place", nil
+		}
+		return applied - wrote, fmt.Sprintf("swapped in place; last run: fetch began %.1f ms after the write, ended at %.1f ms", fetch[0]-wrote, fetch[1]-wrote), nil
+	}
+	// The page reloaded instead: the rule applied when the new page's
+	// stylesheet arrived.
+	applied, err = evalFloat(ctx, `performance.timeOrigin + performance.getEntriesByType("resource").find(e => e.name.includes("site.css")).responseEnd`)
+	if err != nil {
+		return 0, "", err
+	}
+	return applied - wrote, "by a full reload", nil
+}
