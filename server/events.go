@@ -189,9 +189,7 @@ var (
 // when the browser goes away, a write fails or times out, or the server's
 // base context is cancelled on shutdown.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if !allowed(w, r, http.MethodGet) {
 		return
 	}
 	// Which files change, and when, is nobody else's business; a foreign

@@ -130,9 +130,7 @@ func (px *proxy) up(ctx context.Context) bool {
 // serveBackendHealth answers the waiting page: 200 if the backend for the
 // path in the query answers, 503 if not, 404 if no backend serves it.
 func (s *Server) serveBackendHealth(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if !allowed(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
 	// Whether a backend runs is nobody else's business either.

@@ -56,9 +56,7 @@ func (rt *route) serve(s *Server, w http.ResponseWriter, r *http.Request) {
 		rt.backend.serve(s, w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if !allowed(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
 	p := path.Clean("/" + r.URL.Path)

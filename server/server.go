@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,9 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if !allowed(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
 	s.serveFile(w, r)
@@ -317,9 +316,7 @@ func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest stri
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	if !allowed(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
 	h := w.Header()
@@ -327,4 +324,15 @@ func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest stri
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", a.etag)
 	http.ServeContent(w, r, rest, zeroTime, bytesReader(a.body))
+}
+
+// allowed reports whether r's method is one of methods; if not, it answers
+// 405 with an Allow header naming them.
+func allowed(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	if slices.Contains(methods, r.Method) {
+		return true
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	return false
 }

@@ -30,9 +30,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // Origin), so that no web page can make every tab reload. Host is checked
 // by guard before this, as for every request.
 func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "405 method not allowed: use POST", http.StatusMethodNotAllowed)
+	if !allowed(w, r, http.MethodPost) {
 		return
 	}
 	if !fromLoopback(r) {
