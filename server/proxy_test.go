@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/hotserve/hotserve/inject"
 	"golang.org/x/net/websocket"
 )
 
@@ -383,5 +385,31 @@ func TestBackendDown(t *testing.T) {
 	}
 	if resp := get(t, base+"/x"); resp.body != "back" {
 		t.Errorf("got %q, want the backend's answer", resp.body)
+	}
+}
+
+func TestProxyHeadOfAPage(t *testing.T) {
+	gz := encode(t, "gzip", []byte(page))
+	_, base := proxied(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", fmt.Sprint(len(gz)))
+		w.Header().Set("ETag", `"backend"`)
+		if r.Method != http.MethodHead {
+			w.Write(gz)
+		}
+	}))
+	head := do(t, http.MethodHead, base+"/")
+	get := get(t, base+"/")
+	if !strings.Contains(get.body, inject.ClientPath) {
+		t.Fatalf("GET was not injected: %q", get.body)
+	}
+	for _, k := range []string{"Content-Length", "Content-Encoding", "ETag"} {
+		if got := head.header.Get(k); got != get.header.Get(k) {
+			t.Errorf("HEAD has %s %q, GET %q: a HEAD must describe what a GET sends", k, got, get.header.Get(k))
+		}
+	}
+	if got := head.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("HEAD: got Cache-Control %q, want no-store", got)
 	}
 }

@@ -129,6 +129,17 @@ func (iw *injectWriter) WriteHeader(code int) {
 		iw.w.WriteHeader(code)
 		return
 	}
+	if iw.r.Method == http.MethodHead {
+		// No body to inject, but the headers must be the ones a GET
+		// gets: that page is streamed with the tag in it, decoded.
+		h := iw.w.Header()
+		for _, k := range []string{"Content-Length", "Content-Encoding", "ETag", "Content-MD5"} {
+			h.Del(k)
+		}
+		h.Set("Cache-Control", "no-store")
+		iw.w.WriteHeader(code)
+		return
+	}
 	pr, pw := io.Pipe()
 	iw.pw, iw.done = pw, make(chan error, 1)
 	iw.late = iw.w.Header().Clone()
@@ -243,7 +254,7 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 // with which of the supported content codings ("" for none) its body is
 // encoded.
 func (s *Server) injectableResponse(r *http.Request, code int, h http.Header) (string, bool) {
-	if s.opts.NoReload || r.Method != http.MethodGet || code != http.StatusOK || h.Get("Content-Range") != "" {
+	if s.opts.NoReload || r.Method != http.MethodGet && r.Method != http.MethodHead || code != http.StatusOK || h.Get("Content-Range") != "" {
 		return "", false
 	}
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != "text/html" {
