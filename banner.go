@@ -95,14 +95,13 @@ func (b banner) write(w io.Writer) {
 // networkURLs lists the URLs other machines can use to reach ln: one per
 // non-loopback IPv4 address when ln is bound to all interfaces, else ln's
 // own address when that is not loopback.
-func networkURLs(ln net.Listener, addrs func() ([]net.Addr, error)) []string {
+func networkURLs(ln net.Listener, scheme string, addrs func() ([]net.Addr, error)) []string {
 	a := ln.Addr().(*net.TCPAddr)
-	port := strconv.Itoa(a.Port)
 	if !a.IP.IsUnspecified() {
 		if a.IP.IsLoopback() {
 			return nil
 		}
-		return []string{"http://" + net.JoinHostPort(a.IP.String(), port) + "/"}
+		return []string{siteURL(scheme, a.IP.String(), a.Port)}
 	}
 	list, err := addrs()
 	if err != nil {
@@ -114,9 +113,14 @@ func networkURLs(ln net.Listener, addrs func() ([]net.Addr, error)) []string {
 		if !ok || ipn.IP.To4() == nil || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
 			continue
 		}
-		urls = append(urls, "http://"+net.JoinHostPort(ipn.IP.String(), port)+"/")
+		urls = append(urls, siteURL(scheme, ipn.IP.String(), a.Port))
 	}
 	return urls
+}
+
+// siteURL is the root URL of the site at host and port.
+func siteURL(scheme, host string, port int) string {
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
 }
 
 // isExposed reports whether ln accepts connections from other machines.

@@ -56,7 +56,7 @@ func TestNetworkURLs(t *testing.T) {
 			[]string{"http://192.168.1.20:8080/"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := networkURLs(fakeListener{addr: &net.TCPAddr{IP: tc.ip, Port: 8080}}, addrs)
+			got := networkURLs(fakeListener{addr: &net.TCPAddr{IP: tc.ip, Port: 8080}}, "http", addrs)
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
@@ -139,6 +139,9 @@ func TestBannerOnStart(t *testing.T) {
 		{name: "an exposed bind writing to a pipe has neither colour nor QR code",
 			args: []string{"--host", "0.0.0.0", dir},
 			want: []string{"http://192.0.2.7:", "is exposed to the network"}},
+		{name: "an exposed bind with --https prints https Network URLs",
+			args: []string{"--https", "--host", "0.0.0.0", dir},
+			want: []string{"https://192.0.2.7:", "Local:   https://127.0.0.1:"}},
 		{name: "NO_COLOR turns colour off on a terminal but keeps the QR code",
 			terminal: true, noColor: "1", args: []string{"--host", "0.0.0.0", dir},
 			want: []string{"http://192.0.2.7:"},

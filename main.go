@@ -111,13 +111,16 @@ EXAMPLES:
 func newApp(sys surroundings) *cli.App {
 	env := func(name string) []string { return []string{"HOTSERVE_" + name} }
 	return &cli.App{
-		Name:                 "hotserve",
-		Usage:                "serve a folder and reload every open page when a file changes",
-		UsageText:            usageText,
-		Version:              currentBuild().String(),
-		Writer:               sys.stdout,
-		ErrWriter:            sys.stderr,
-		EnableBashCompletion: true,
+		Name:      "hotserve",
+		Usage:     "serve a folder and reload every open page when a file changes",
+		UsageText: usageText,
+		Version:   currentBuild().String(),
+		Writer:    sys.stdout,
+		// A comma belongs in a header value or a glob ("no-cache, no-store",
+		// "*.{log,tmp}"): a repeatable flag takes one value each time.
+		DisableSliceFlagSeparator: true,
+		ErrWriter:                 sys.stderr,
+		EnableBashCompletion:      true,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "port", Aliases: []string{"p"}, Value: defaultPort, EnvVars: env("PORT"),
 				Usage: "port to listen on; if the default is busy the next free one is used, 0 picks any free port"},
@@ -225,8 +228,8 @@ func parse(c *cli.Context) (*config, error) {
 	if cfg.port < 0 || cfg.port > 65535 {
 		return nil, withHint(fmt.Errorf("invalid port %d", cfg.port), "use a port from 1 to 65535, or 0 for any free port")
 	}
-	if cfg.debounce < 0 {
-		return nil, withHint(fmt.Errorf("invalid --debounce %v", cfg.debounce), "use a duration such as 5ms or 100ms")
+	if cfg.debounce <= 0 {
+		return nil, withHint(fmt.Errorf("invalid --debounce %v", cfg.debounce), "use a duration above zero such as 5ms (the default) or 100ms")
 	}
 	if cfg.poll < 0 || cfg.poll > 0 && cfg.poll < 10*time.Millisecond {
 		return nil, withHint(fmt.Errorf("invalid --poll %v", cfg.poll), "use a duration of at least 10ms, such as 500ms")
@@ -369,7 +372,7 @@ func listenError(cfg *config, err error) error {
 // loopback. Go listens on [::] for "0.0.0.0", accepting IPv4 as well, so
 // the address asked for (host), not the socket's, decides between
 // 127.0.0.1 and ::1.
-func localURL(ln net.Listener, host string) string {
+func localURL(ln net.Listener, scheme, host string) string {
 	a := ln.Addr().(*net.TCPAddr)
 	if ip := net.ParseIP(host); a.IP.IsUnspecified() && ip != nil && ip.To4() == nil {
 		host = "::1"
@@ -378,7 +381,7 @@ func localURL(ln net.Listener, host string) string {
 	} else {
 		host = a.IP.String()
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port)) + "/"
+	return siteURL(scheme, host, a.Port)
 }
 
 func serve(c *cli.Context, sys surroundings) error {
@@ -408,10 +411,11 @@ func serve(c *cli.Context, sys surroundings) error {
 	if err != nil {
 		return err
 	}
-	url := localURL(ln, cfg.host)
+	scheme := "http"
 	if cfg.https {
-		url = "https://" + strings.TrimPrefix(url, "http://")
+		scheme = "https"
 	}
+	url := localURL(ln, scheme, cfg.host)
 	if !cfg.quiet {
 		tty := sys.isTerminal(stdout)
 		exposed := isExposed(ln)
@@ -419,7 +423,7 @@ func serve(c *cli.Context, sys surroundings) error {
 			version: currentBuild().version,
 			dir:     cfg.dir,
 			local:   url,
-			network: networkURLs(ln, sys.interfaceAddrs),
+			network: networkURLs(ln, scheme, sys.interfaceAddrs),
 			exposed: exposed,
 			color:   tty && !noColor(),
 			qr:      tty && exposed && !cfg.noQR,
@@ -487,81 +491,75 @@ func serve(c *cli.Context, sys surroundings) error {
 			return nil
 		})
 	}
+	// SIGHUP is handled even without reloading, so that a build tool's
+	// "kill -HUP" never ends hotserve.
+	g.Go(func() error {
+		onReloadSignal(ctx, func() {
+			if cfg.opts.NoReload {
+				logger.Printf("%s reload requested by signal, but --no-reload is on", time.Now().Format("15:04:05"))
+				return
+			}
+			srv.Reload()
+			logger.Printf("%s reload requested by signal (%s)", time.Now().Format("15:04:05"), connected(srv.Streams()))
+		})
+		return nil
+	})
 	if !cfg.opts.NoReload {
+		// watchFolder watches dir with the command line's settings until
+		// ctx is done.
+		watchFolder := func(wc watcher.Config) func() error {
+			wc.Ignore, wc.Debounce, wc.Poll, wc.ErrorLog = cfg.ignore, cfg.debounce, cfg.poll, logger
+			return func() error { return watchError(watcher.Watch(ctx, wc)) }
+		}
+		// A folder that reappears (deleted and made again) is opened
+		// anew: an os.Root holds the old directory, not the name.
+		reopen := func(dir string) func() {
+			return func() {
+				if err := srv.Reopen(); err != nil {
+					logger.Printf("warning: reopen %s: %v", dir, err)
+				}
+			}
+		}
 		// A folder behind a backend holds sources and templates, not the
 		// URLs the browser loads: its changes reload every page.
 		full := cfg.proxiesAll()
 		for _, m := range cfg.opts.Mounts {
 			prefix := strings.Trim(m.Path, "/") + "/"
-			g.Go(func() error {
-				return watchError(watcher.Watch(ctx, watcher.Config{
-					Dir: m.Dir, Ignore: cfg.ignore, Debounce: cfg.debounce, Poll: cfg.poll, ErrorLog: logger,
-					OnRoot: func() {
-						if err := srv.Reopen(); err != nil {
-							logger.Printf("warning: reopen %s: %v", m.Dir, err)
-						}
-					},
-					OnChange: func(b watcher.Batch) {
-						paths := make([]string, len(b.Paths))
-						for i, p := range b.Paths {
-							paths[i] = prefix + p
-						}
-						srv.ReloadChange(server.Change{Paths: paths, ModTime: b.ModTime})
-						logChange(cfg, logger, srv, paths)
-					},
-				}))
-			})
-		}
-		for _, dir := range cfg.watch {
-			g.Go(func() error {
-				return watchError(watcher.Watch(ctx, watcher.Config{
-					Dir: dir, Ignore: cfg.ignore, Debounce: cfg.debounce, Poll: cfg.poll, ErrorLog: logger,
-					OnChange: func(b watcher.Batch) {
-						// Not URLs, and the browser need not learn
-						// what is in the folder: no paths.
-						srv.ReloadChange(server.Change{ModTime: b.ModTime, Full: true})
-						logChange(cfg, logger, srv, b.Paths)
-					},
-				}))
-			})
-		}
-		g.Go(func() error {
-			onReloadSignal(ctx, func() {
-				srv.Reload()
-				if !cfg.quiet {
-					logger.Printf("%s reload requested by signal (%s)", time.Now().Format("15:04:05"), connected(srv.Streams()))
-				}
-			})
-			return nil
-		})
-		g.Go(func() error {
-			return watchError(watcher.Watch(ctx, watcher.Config{
-				Dir:      cfg.dir,
-				Ignore:   cfg.ignore,
-				Debounce: cfg.debounce,
-				Poll:     cfg.poll,
-				ErrorLog: logger,
-				OnReady:  srv.Settle,
-				OnRoot: func() {
-					if err := srv.Reopen(); err != nil {
-						logger.Printf("warning: reopen %s: %v", cfg.dir, err)
-					}
-				},
+			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir),
 				OnChange: func(b watcher.Batch) {
-					srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime, Full: full})
-					logChange(cfg, logger, srv, b.Paths)
+					paths := make([]string, len(b.Paths))
+					for i, p := range b.Paths {
+						paths[i] = prefix + p
+					}
+					srv.ReloadChange(server.Change{Paths: paths, ModTime: b.ModTime})
+					logChange(logger, srv, paths)
 				},
 			}))
-		})
+		}
+		for _, dir := range cfg.watch {
+			g.Go(watchFolder(watcher.Config{Dir: dir,
+				OnChange: func(b watcher.Batch) {
+					// Not URLs, and the browser need not learn what is
+					// in the folder: no paths.
+					srv.ReloadChange(server.Change{ModTime: b.ModTime, Full: true})
+					logChange(logger, srv, b.Paths)
+				},
+			}))
+		}
+		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir),
+			OnChange: func(b watcher.Batch) {
+				srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime, Full: full})
+				logChange(logger, srv, b.Paths)
+			},
+		}))
 	}
 	return g.Wait()
 }
 
-// logChange prints one line per announced batch.
-func logChange(cfg *config, logger *log.Logger, srv *server.Server, paths []string) {
-	if !cfg.quiet {
-		logger.Printf("%s changed: %s (%s)", time.Now().Format("15:04:05"), summarize(paths), connected(srv.Streams()))
-	}
+// logChange prints one line per announced batch. Under --quiet the logger
+// discards it.
+func logChange(logger *log.Logger, srv *server.Server, paths []string) {
+	logger.Printf("%s changed: %s (%s)", time.Now().Format("15:04:05"), summarize(paths), connected(srv.Streams()))
 }
 
 // loadTLS returns the TLS configuration for --https, --cert and --key.
@@ -590,15 +588,12 @@ func loadTLS(cfg *config) (*tls.Config, error) {
 	}, nil
 }
 
-// watchError adds the fix to the errors a watcher meets on big trees.
+// watchError adds a way out to a watcher that could not start. The watch
+// limit is not one of those: the watcher polls the folders it cannot watch,
+// and logs the sysctl that raises the limit.
 func watchError(err error) error {
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		return withHint(err, "the inotify watch limit is reached: raise it with \"sudo sysctl fs.inotify.max_user_watches=524288\", or skip big folders with --ignore")
-	case errors.Is(err, syscall.EMFILE):
-		return withHint(err, "too many open files: raise fs.inotify.max_user_instances (Linux) or the open-file limit (ulimit -n)")
-	case err != nil:
-		return withHint(err, "use --no-reload to serve without watching")
+	if err != nil {
+		return withHint(err, "use --no-reload to serve without watching, or --poll 500ms to look for changes without file events")
 	}
 	return nil
 }

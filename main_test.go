@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,6 +171,64 @@ func runBinary(t *testing.T, limit time.Duration, args ...string) (int, string, 
 	return code, stdout.String(), stderr.String()
 }
 
+// process is the built hotserve running as a child process.
+type process struct {
+	cmd            *exec.Cmd
+	url            string // as printed, with the trailing slash
+	stdout, stderr *syncBuffer
+	done           chan struct{} // closed when the process has exited
+	err            error         // Wait's result, once done is closed
+}
+
+// startBinary runs the built hotserve with args and waits until it prints
+// its URL. When the test ends the process gets SIGTERM, then SIGKILL.
+func startBinary(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); p.url == ""; time.Sleep(time.Millisecond) {
+		select {
+		case <-p.done:
+			t.Fatalf("hotserve exited (%v): %q %q", p.err, p.stdout.String(), p.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hotserve printed no URL within 10s: %q %q", p.stdout.String(), p.stderr.String())
+		}
+		p.url = urlPattern.FindString(p.stdout.String())
+	}
+	return p
+}
+
+// running reports whether the process is still running and answering.
+func (p *process) running(t *testing.T) bool {
+	t.Helper()
+	select {
+	case <-p.done:
+		return false
+	default:
+	}
+	resp, err := http.Get(p.url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "page.html")
@@ -186,6 +244,7 @@ func TestBadInput(t *testing.T) {
 		{"an unknown flag", []string{"--frobnicate", dir}, "flag provided but not defined", "hotserve --help"},
 		{"a bad port", []string{"--port", "70000", dir}, "invalid port", "1 to 65535"},
 		{"a bad header", []string{"--header", "nocolon", dir}, "invalid --header", "Name: value"},
+		{"a zero debounce", []string{"--debounce", "0", dir}, "invalid --debounce 0s", "5ms"},
 		{"a bad glob", []string{"--ignore", "[", dir}, "[", "--ignore"},
 		{"two folders", []string{dir, dir}, "too many arguments", "one folder"},
 		{"an allowed host with a port", []string{"--allow-host", "dev.test:8080", dir}, "invalid --allow-host", "without scheme or port"},
@@ -286,41 +345,12 @@ func TestBusyPort(t *testing.T) {
 	t.Run("a busy default port moves to the next free one", func(t *testing.T) {
 		// If something else already holds 8080, it is busy all the same.
 		listenOn(t, defaultPort)
-		cmd := exec.Command(binary, dir)
-		stdout, _ := cmd.StdoutPipe()
-		var stderr syncBuffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+		p := startBinary(t, dir)
+		port := urlPattern.FindStringSubmatch(p.url)[1]
+		if port == fmt.Sprint(defaultPort) {
+			t.Fatalf("got port %s, want another than %d", port, defaultPort)
 		}
-		defer func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-		}()
-		line := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if m := urlPattern.FindStringSubmatch(sc.Text()); m != nil {
-					line <- m[1]
-				}
-			}
-			close(line)
-		}()
-		select {
-		case port, ok := <-line:
-			if !ok || port == fmt.Sprint(defaultPort) {
-				t.Fatalf("got port %q, want another than %d (stderr %q)", port, defaultPort, stderr.String())
-			}
-			want := fmt.Sprintf("port %d is in use; using %s instead", defaultPort, port)
-			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), want); time.Sleep(time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("the move was not announced: %q", stderr.String())
-				}
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no URL printed within 10s")
-		}
+		waitFor(t, p.stderr, fmt.Sprintf("port %d is in use; using %s instead", defaultPort, port))
 	})
 }
 
@@ -329,39 +359,33 @@ func TestSignalStopsWithOpenStreams(t *testing.T) {
 	write(t, filepath.Join(dir, "index.html"), "<!doctype html><p>x")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command(binary, "--port", "0", dir)
-			stdout, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			var url string
-			for url == "" && sc.Scan() {
-				url = urlPattern.FindString(sc.Text())
-			}
-			go io.Copy(io.Discard, stdout)
-			if url == "" {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatal("no URL printed")
-			}
-			in := &instance{url: strings.TrimSuffix(url, "/")}
+			p := startBinary(t, "--port", "0", dir)
+			in := &instance{url: strings.TrimSuffix(p.url, "/")}
 			in.events(t)
 			in.events(t)
-
-			cmd.Process.Signal(sig)
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			p.cmd.Process.Signal(sig)
 			select {
-			case err := <-exited:
-				if err != nil {
-					t.Errorf("got %v, want exit 0", err)
+			case <-p.done:
+				if p.err != nil {
+					t.Errorf("got %v, want exit 0", p.err)
 				}
 			case <-time.After(2 * time.Second):
-				cmd.Process.Kill()
-				<-exited
 				t.Fatal("hotserve did not exit within 2s of the signal")
 			}
 		})
+	}
+}
+
+func TestFlagValuesKeepTheirCommas(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "index.html"), "<!doctype html><p>x")
+	in := startInProcess(t, "--header", "X-Test: a, b", "--ignore", "*.{log,tmp}", dir)
+	resp, err := http.Get(in.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Test"); got != "a, b" {
+		t.Errorf("got X-Test %q, want %q: a repeatable flag must not split its value on commas", got, "a, b")
 	}
 }

@@ -3,7 +3,7 @@
 package main
 
 import (
-	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -13,34 +13,29 @@ import (
 
 func TestSIGHUPReloadsEveryPage(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir+"/index.html", "<!doctype html><title>x</title>")
-	cmd := exec.Command(binary, "--port", "0", "--quiet", dir)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no URL printed: %q", out.String())
-		}
-		url = urlPattern.FindString(out.String())
-	}
-	st := ssetest.Open(t, url+"__hotserve/events")
+	write(t, filepath.Join(dir, "index.html"), "<!doctype html><title>x</title>")
+	p := startBinary(t, "--port", "0", "--quiet", dir)
+	st := ssetest.Open(t, p.url+"__hotserve/events")
 	first := st.Next(t, 10*time.Second)
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	ev := st.Next(t, 10*time.Second)
 	if !ev.Data.Reload || ev.Data.Build <= first.Data.Build {
 		t.Errorf("after SIGHUP got %s, want a full reload with a new build", ev.Raw)
 	}
-	if cmd.ProcessState != nil {
-		t.Fatal("hotserve exited on SIGHUP")
+	if !p.running(t) {
+		t.Fatalf("hotserve stopped after SIGHUP: %v", p.err)
 	}
+
+	t.Run("with --no-reload SIGHUP is noted and changes nothing", func(t *testing.T) {
+		p := startBinary(t, "--port", "0", "--no-reload", dir)
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, p.stderr, "reload requested by signal, but --no-reload is on")
+		if !p.running(t) {
+			t.Fatalf("hotserve stopped after SIGHUP: %v", p.err)
+		}
+	})
 }
