@@ -58,6 +58,14 @@ func TestProxyBackendDownThenUp(t *testing.T) {
 	// itself once the app answers.
 	tab, cancel := chromedp.NewContext(b)
 	t.Cleanup(cancel)
+	// Every document the tab loads notes whether it was the waiting page
+	// while the test had armed the check, so that a reload into the waiting
+	// page is seen however briefly it showed.
+	if err := chromedp.Do(tab, onNewDocument(`addEventListener("DOMContentLoaded", function () {
+		if (sessionStorage.armed && document.title.startsWith("Waiting for")) sessionStorage.sawWaiting = "yes";
+	})`)); err != nil {
+		t.Fatal(err)
+	}
 	nctx, ncancel := context.WithTimeout(tab, 20*time.Second)
 	defer ncancel()
 	if err := chromedp.Do(nctx, chromedp.Navigate(in.url+"/")); err != nil {
@@ -71,11 +79,15 @@ func TestProxyBackendDownThenUp(t *testing.T) {
 	// must not reload into the waiting page, but once the app is back.
 	stop()
 	mark(t, tab)
+	eval[string](t, tab, `sessionStorage.armed = "yes"`)
 	write(t, filepath.Join(dir, "main.go"), "package main // changed\n")
 	waitLog(t, in, "changed: main.go")
 	kept(t, tab, "a change while the app was down")
 	serveApp(t, addr)
 	waitJS(t, tab, reloaded+` && document.getElementById("title")?.textContent === "from the app"`)
+	if saw := eval[string](t, tab, `sessionStorage.sawWaiting || "no"`); saw != "no" {
+		t.Error("the tab reloaded into the waiting page while the app was down; it must wait until the app is back")
+	}
 }
 
 func TestWatchFlagReloadsEveryPageWithoutPaths(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,30 +34,61 @@ func hostGet(t *testing.T, base, path, host string) int {
 }
 
 func TestListensOnLoopbackByDefault(t *testing.T) {
+	// The kernel's socket table says where hotserve listens, without
+	// sending anything to an address other than loopback.
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skip("no /proc/net/tcp on this system: the bound address cannot be read")
+	}
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "index.html"), "<p>x")
-	in := startInProcess(t, dir)
-	if !strings.HasPrefix(in.url, "http://127.0.0.1:") {
-		t.Fatalf("got URL %s, want one on 127.0.0.1", in.url)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // the local address in /proc/net/tcp's hex form
+	}{
+		{"by default only loopback", []string{dir}, "0100007F"},
+		{"with --host 0.0.0.0 every address", []string{"--host", "0.0.0.0", dir}, "all"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := startInProcess(t, tc.args...)
+			if !strings.HasPrefix(in.url, "http://127.0.0.1:") {
+				t.Fatalf("got URL %s, want one on 127.0.0.1", in.url)
+			}
+			port, _ := strconv.Atoi(in.url[strings.LastIndexByte(in.url, ':')+1:])
+			got := listeningOn(t, port)
+			if len(got) != 1 {
+				t.Fatalf("got %d listening sockets on port %d (%v), want 1", len(got), port, got)
+			}
+			if addr := got[0]; tc.want == "all" && strings.Trim(addr, "0") != "" || tc.want != "all" && addr != tc.want {
+				t.Errorf("listening on %s, want %s", addr, tc.want)
+			}
+		})
 	}
-	port := in.url[strings.LastIndexByte(in.url, ':')+1:]
-	addrs, _ := net.InterfaceAddrs()
-	tried := 0
-	for _, a := range addrs {
-		ipn, ok := a.(*net.IPNet)
-		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+}
+
+// listeningOn returns the local addresses of the sockets listening on
+// port, in the hex form of /proc/net/tcp and tcp6 (127.0.0.1 is 0100007F,
+// every address all zeros).
+func listeningOn(t *testing.T, port int) []string {
+	t.Helper()
+	var addrs []string
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
 			continue
 		}
-		tried++
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), port), time.Second)
-		if err == nil {
-			c.Close()
-			t.Errorf("hotserve answers on %s, want loopback only", ipn.IP)
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 4 || f[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			host, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil && int(p) == port {
+				addrs = append(addrs, host)
+			}
 		}
 	}
-	if tried == 0 {
-		t.Log("this machine has no other address to try")
-	}
+	return addrs
 }
 
 func TestAllowHost(t *testing.T) {

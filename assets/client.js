@@ -33,7 +33,6 @@
   var used = new Set([pagePath(location.href)]);
   var shared = null; // SharedWorker
   var owner = null; // dedicated Worker, for the leader or a direct tab
-  var channel = null; // BroadcastChannel between leader and followers
   var leave = null; // ends this tab's lock request or leadership
 
   // Tests and curious developers can read what the client is doing.
@@ -352,7 +351,7 @@
     } else if (navigator.locks && typeof BroadcastChannel === "function" && typeof Worker === "function") {
       mode = "follower";
       var last = {};
-      var ch = channel = new BroadcastChannel("hotserve");
+      var ch = new BroadcastChannel("hotserve");
       ch.onmessage = function (e) {
         if (e.data === "hello") {
           if (owner && last.state) {

@@ -79,6 +79,9 @@ func read(r *bufio.Reader, events chan<- Event, retry chan<- string) error {
 			return err
 		}
 		line = strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(line, ":") {
+			continue // a comment, such as the keep-alive ": ping"
+		}
 		field, value, _ := strings.Cut(line, ": ")
 		switch field {
 		case "":
