@@ -21,8 +21,6 @@ import (
 
 var zeroTime time.Time
 
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
 // serveFile answers GET and HEAD for a path in the folder.
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	// Decode and clean once; the deny check and the open use the same name.
@@ -66,6 +64,11 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, path.Base(p)+"/")
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/") {
+			// index.html was looked for before the folder was opened.
+			s.serveListing(w, r, root, name)
+			return
+		}
 		s.serveIndex(w, r, root, name)
 		return
 	}
@@ -91,7 +94,7 @@ func open(root *os.Root, name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if denied(real) {
+	if real != name && denied(real) {
 		return nil, errDenied
 	}
 	return root.Open(real)
@@ -376,11 +379,13 @@ func (s *Server) injectable(r *http.Request, name string) bool {
 	default:
 		return false
 	}
-	switch r.Header.Get("Sec-Fetch-Dest") {
-	case "", "document", "iframe":
-		return true
-	}
-	return false
+	return shownAsPage(r)
+}
+
+// shownAsPage reports whether a response to r may be shown as a page: the
+// browser says so, or says nothing (curl, older browsers).
+func shownAsPage(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Dest") == "" || navigation(r)
 }
 
 // navigation reports whether the browser said it will show the response as

@@ -75,6 +75,7 @@ func TestProxyInjectsIntoBackendPages(t *testing.T) {
 		status   int
 		header   []string // request header pairs
 		inject   bool
+		decoded  bool // not injected, but sent decoded
 	}{
 		{name: "a plain page gets the tag after head", body: page, inject: true},
 		{name: "a gzip page is decoded and injected", body: page, encoding: "gzip", inject: true},
@@ -86,7 +87,8 @@ func TestProxyInjectsIntoBackendPages(t *testing.T) {
 		{name: "a fragment a navigation shows gets the tag", body: fragment, header: []string{"Sec-Fetch-Dest", "document"}, inject: true},
 		{name: "a fragment htmx fetches is untouched", body: fragment, header: []string{"Sec-Fetch-Dest", "empty"}},
 		{name: "a page fetched by script is untouched", body: page, header: []string{"Sec-Fetch-Dest", "empty"}},
-		{name: "a gzip fragment fetched by script is decoded but not injected", body: fragment, encoding: "gzip", header: []string{"Sec-Fetch-Dest", "empty"}},
+		{name: "a gzip fragment fetched by script passes through still encoded", body: fragment, encoding: "gzip", header: []string{"Sec-Fetch-Dest", "empty"}},
+		{name: "a gzip fragment with no Sec-Fetch-Dest is decoded but not injected", body: fragment, encoding: "gzip", decoded: true},
 		{name: "an HTML 404 is untouched", body: page, status: 404},
 		{name: "JSON is untouched", body: `{"a":1}`, ctype: "application/json"},
 		{name: "a page that says it is already injected is left alone", body: "<!doctype html><html><head><script src=\"/__hotserve/client.js\" data-build=\"1\" async></script></head></html>"},
@@ -127,14 +129,17 @@ func TestProxyInjectsIntoBackendPages(t *testing.T) {
 			}
 			if !tt.inject {
 				want := string(sent)
-				if tt.encoding != "" && resp.header.Get("Content-Encoding") == "" {
+				if tt.decoded {
 					want = tt.body
+					if got := resp.header.Get("Content-Encoding"); got != "" {
+						t.Errorf("a decoded body kept Content-Encoding %q", got)
+					}
+					if resp.header.Get("ETag") == `"v1"` {
+						t.Error("a decoded body kept the backend's ETag")
+					}
 				}
 				if resp.body != want {
-					t.Errorf("got body %q, want it untouched: %q", resp.body, want)
-				}
-				if resp.header.Get("Content-Encoding") == "" && resp.header.Get("ETag") == `"v1"` && want != string(sent) {
-					t.Error("a decoded body kept the backend's ETag")
+					t.Errorf("got body %q, want %q", resp.body, want)
 				}
 				return
 			}
@@ -411,5 +416,29 @@ func TestProxyHeadOfAPage(t *testing.T) {
 	}
 	if got := head.header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("HEAD: got Cache-Control %q, want no-store", got)
+	}
+}
+
+func TestCORSPreflightGoesWhereItsRequestGoes(t *testing.T) {
+	api := backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Backend", "yes")
+		w.WriteHeader(http.StatusOK)
+	}))
+	dir := site(t, map[string]string{"index.html": page})
+	_, base := start(t, dir, Options{CORS: true, Backends: []Backend{{Path: "/api", URL: api}}})
+	for _, tc := range []struct {
+		name, target string
+		backend      bool
+	}{
+		{"a preflight for the folder is answered here", "/index.html", false},
+		{"a preflight for the backend goes to it", "/api/users", true},
+		{"a preflight whose path cleans to the backend goes to it", "/x/../api/users", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, http.MethodOptions, base+tc.target)
+			if got := r.header.Get("X-Backend") == "yes"; got != tc.backend {
+				t.Errorf("got %d, answered by the backend %v, want %v", r.status, got, tc.backend)
+			}
+		})
 	}
 }

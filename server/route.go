@@ -99,7 +99,7 @@ func cleanPrefix(kind, p string) (string, error) {
 		return "", fmt.Errorf("%s path %q: must be a clean path starting with a slash, e.g. /api", kind, p)
 	}
 	p = strings.TrimSuffix(p, "/")
-	if p+"/" == Prefix || strings.HasPrefix(p+"/", Prefix) {
+	if strings.HasPrefix(p+"/", Prefix) {
 		return "", fmt.Errorf("%s path %q: %s is reserved for hotserve", kind, p, Prefix)
 	}
 	return p, nil

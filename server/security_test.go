@@ -314,17 +314,24 @@ func TestSecretsAreNeverServed(t *testing.T) {
 
 	// A redirect is relative and names only the last segment, so no
 	// request line can turn it into one to another host.
-	for _, tc := range []struct{ name, target string }{
-		{"a protocol-relative path", "//evil.example/%2e%2e"},
-		{"a protocol-relative path to a folder", "//evil.example/sub"},
-		{"encoded slashes to a folder", "/%2F%2Fevil.example/sub"},
-		{"a backslash", "/\\evil.example/sub"},
-		{"an encoded backslash", "/%5Cevil.example/sub"},
-		{"a path-as-is dot-dot", "/x/../\\evil.example/sub"},
+	for _, tc := range []struct {
+		name, target string
+		status       int
+		location     string
+	}{
+		{"a protocol-relative path", "//evil.example/%2e%2e", 200, ""},
+		{"a protocol-relative path to a folder", "//evil.example/sub", 301, "./sub/"},
+		{"encoded slashes to a folder", "/%2F%2Fevil.example/sub", 301, "./sub/"},
+		{"a backslash", "/\\evil.example/sub", 301, "./sub/"},
+		{"an encoded backslash", "/%5Cevil.example/sub", 301, "./sub/"},
+		{"a path-as-is dot-dot", "/x/../\\evil.example/sub", 301, "./sub/"},
 	} {
 		t.Run(tc.name+" never redirects off this host", func(t *testing.T) {
 			r := raw(t, base, tc.target)
 			loc := r.header.Get("Location")
+			if r.status != tc.status || loc != tc.location {
+				t.Fatalf("got %d Location %q, want %d %q", r.status, loc, tc.status, tc.location)
+			}
 			if loc == "" {
 				return
 			}
@@ -336,9 +343,6 @@ func TestSecretsAreNeverServed(t *testing.T) {
 			// Browsers read a backslash as a slash in http URLs.
 			if got := from.ResolveReference(u); got.Host != from.Host || strings.HasPrefix(loc, "//") || strings.ContainsAny(loc, "\\") {
 				t.Errorf("got Location %q, which leads to %s", loc, got)
-			}
-			if r.status != http.StatusMovedPermanently || loc != "./sub/" {
-				t.Errorf("got %d %q, want 301 to ./sub/", r.status, loc)
 			}
 		})
 	}

@@ -9,6 +9,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -209,7 +210,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveReserved(w, r, rest)
 		return
 	}
-	if rt := s.route(path.Clean("/" + r.URL.Path)); rt != nil {
+	if rt := s.route(cleanPath(r)); rt != nil {
 		rt.serve(s, w, r)
 		return
 	}
@@ -261,7 +262,9 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 	}
 	s.setOwnHeaders(h)
 	if s.opts.CORS {
-		if rt := s.route(r.URL.Path); r.Method == http.MethodOptions && (rt == nil || rt.backend == nil) {
+		// The same cleaned path ServeHTTP routes by: a preflight goes
+		// where its request will go.
+		if r.Method == http.MethodOptions && !s.toBackend(r) {
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
 			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
 				h.Set("Access-Control-Allow-Headers", req)
@@ -323,7 +326,7 @@ func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest stri
 	h.Set("Content-Type", "text/javascript; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", a.etag)
-	http.ServeContent(w, r, rest, zeroTime, bytesReader(a.body))
+	http.ServeContent(w, r, rest, zeroTime, bytes.NewReader(a.body))
 }
 
 // allowed reports whether r's method is one of methods; if not, it answers
@@ -335,4 +338,13 @@ func allowed(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	w.Header().Set("Allow", strings.Join(methods, ", "))
 	http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
 	return false
+}
+
+// cleanPath is the request's path as hotserve routes and serves it.
+func cleanPath(r *http.Request) string { return path.Clean("/" + r.URL.Path) }
+
+// toBackend reports whether r goes to a backend.
+func (s *Server) toBackend(r *http.Request) bool {
+	rt := s.route(cleanPath(r))
+	return rt != nil && rt.backend != nil
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -62,13 +64,13 @@ func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request) {
 // triggerPaths parses a trigger's body into clean URL paths without the
 // leading slash. An empty body gives none.
 func triggerPaths(body []byte) ([]string, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
 	var req struct {
 		Paths []string `json:"paths"`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return nil, errors.New("the body is not the JSON expected")
@@ -77,16 +79,11 @@ func triggerPaths(body []byte) ([]string, error) {
 	for _, p := range req.Paths {
 		c := strings.TrimPrefix(path.Clean("/"+p), "/")
 		if c == "" || strings.ContainsAny(c, "\x00\\") {
-			return nil, errors.New("bad path " + strconvQuote(p))
+			return nil, fmt.Errorf("bad path %q", p)
 		}
 		paths = append(paths, c)
 	}
 	return paths, nil
-}
-
-func strconvQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // fromLoopback reports whether the request's peer is on this machine.

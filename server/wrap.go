@@ -133,9 +133,7 @@ func (iw *injectWriter) WriteHeader(code int) {
 		// No body to inject, but the headers must be the ones a GET
 		// gets: that page is streamed with the tag in it, decoded.
 		h := iw.w.Header()
-		for _, k := range []string{"Content-Length", "Content-Encoding", "ETag", "Content-MD5"} {
-			h.Del(k)
-		}
+		dropBodyHeaders(h)
 		h.Set("Cache-Control", "no-store")
 		iw.w.WriteHeader(code)
 		return
@@ -202,10 +200,7 @@ func (iw *injectWriter) inject(pr io.Reader, enc string) error {
 		if ok || enc != "" {
 			// The bytes change: the backend's length and validators
 			// describe other bytes.
-			h.Del("Content-Length")
-			h.Del("Content-Encoding")
-			h.Del("ETag")
-			h.Del("Content-MD5")
+			dropBodyHeaders(h)
 		}
 		if ok {
 			h.Set("Cache-Control", "no-store")
@@ -260,9 +255,7 @@ func (s *Server) injectableResponse(r *http.Request, code int, h http.Header) (s
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != "text/html" {
 		return "", false
 	}
-	switch r.Header.Get("Sec-Fetch-Dest") {
-	case "", "document", "iframe":
-	default:
+	if !shownAsPage(r) {
 		return "", false
 	}
 	switch enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); enc {
@@ -316,4 +309,12 @@ func cspNonce(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// dropBodyHeaders removes what describes a backend's bytes once hotserve
+// sends other ones: decoded, or with the tag in them.
+func dropBodyHeaders(h http.Header) {
+	for _, k := range []string{"Content-Length", "Content-Encoding", "ETag", "Content-MD5"} {
+		h.Del(k)
+	}
 }
