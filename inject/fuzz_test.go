@@ -32,6 +32,17 @@ func FuzzInject(f *testing.F) {
 		"</BODY></Body>",
 		"<![CDATA[</body>]]>",
 		"<?php </body> ?>",
+		"<!DOCTYPE html>\n<!-- c -->\n<title>x</title>",
+		"<!DOCTYPE html>\n<!-- not closed",
+		"<!DOCTYPE html><!--!>",
+		"<!-- a --><!---->",
+		"\n  text <p>",
+		"</div>\n<html a=1>\n</p><html b=2>\n<body>",
+		"<!DOCTYPE html>\n</br>",
+		"<!DOCTYPE html>\n<frameset><frame></frameset>",
+		"\x00<!DOCTYPE html>\x00<p>\x00",
+		"\xEF\xBB\xBF\r\n<!-- c -->\f<HTML>\r<HEAD lang=x>",
+		"<!DOCTYPE html><template><head></template><svg><title><head>",
 	} {
 		f.Add([]byte(s))
 	}
