@@ -193,6 +193,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			http.NotFound(w, r)
 			return
 		}
+		setPageType(h, name, src, size)
 		if pt.Reason == inject.Fragment && navigation(r) {
 			// The browser says it will show this as a page, and it will,
 			// whatever it holds; without the script the tab would never
@@ -222,6 +223,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		}
 		f = src
 	}
+	setPageType(h, name, f, fi.Size())
 	// No Last-Modified: its one-second resolution would answer a request
 	// made in the same second as an edit with a stale 304. The ETag holds
 	// the modification time in nanoseconds and the build, which every
