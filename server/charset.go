@@ -20,13 +20,17 @@ const prescanLen = 1024
 
 // setPageType sets the Content-Type of a file that is served as text/html
 // (by its name, as http.ServeContent would type it) to pageType's, unless
-// one is set already: by the user's headers, or by an earlier call.
-func setPageType(h http.Header, name string, r io.ReaderAt, size int64) {
+// one is set already: by the user's headers, or by an earlier call. ctype
+// is pageType's answer when the caller has it already, else "".
+func setPageType(h http.Header, name, ctype string, r io.ReaderAt, size int64) {
 	if h.Get("Content-Type") != "" {
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(mime.TypeByExtension(path.Ext(name))); mt == "text/html" {
-		h.Set("Content-Type", pageType(r, size))
+		if ctype == "" {
+			ctype = pageType(r, size)
+		}
+		h.Set("Content-Type", ctype)
 	}
 }
 
