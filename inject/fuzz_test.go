@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,6 +33,17 @@ func FuzzInject(f *testing.F) {
 		"</BODY></Body>",
 		"<![CDATA[</body>]]>",
 		"<?php </body> ?>",
+		"<!DOCTYPE html>\n<!-- c -->\n<title>x</title>",
+		"<!DOCTYPE html>\n<!-- not closed",
+		"<!DOCTYPE html><!--!>",
+		"<!-- a --><!---->",
+		"\n  text <p>",
+		"</div>\n<html a=1>\n</p><html b=2>\n<body>",
+		"<!DOCTYPE html>\n</br>",
+		"<!DOCTYPE html>\n<frameset><frame></frameset>",
+		"\x00<!DOCTYPE html>\x00<p>\x00",
+		"\xEF\xBB\xBF\r\n<!-- c -->\f<HTML>\r<HEAD lang=x>",
+		"<!DOCTYPE html><template><head></template><svg><title><head>",
 	} {
 		f.Add([]byte(s))
 	}
@@ -87,6 +99,9 @@ func FuzzInject(f *testing.F) {
 			if raw := tokenAt(out, off); !bytes.Equal(raw, startTag) {
 				t.Fatalf("the token at offset %d is %q, want the tag's start tag %q", off, raw, startTag)
 			}
+			if want, got := tree(in, false), tree(out, true); got != want && !cutOffComment(in[off:]) {
+				t.Fatalf("the tag changes the parsed tree:\n in %q\nout %q\nfile tree\n%s\nserved tree\n%s", in, out, want, got)
+			}
 		}
 
 		if got, max := bytes.Count(out, tag), bytes.Count(in, tag)+1; got > max {
@@ -101,6 +116,46 @@ func FuzzInject(f *testing.F) {
 			t.Fatalf("Inject is not idempotent:\nonce  %q\ntwice %q", out, again.Bytes())
 		}
 	})
+}
+
+// tree parses b as a browser would (with scripting on, after dropping a
+// UTF-8 byte order mark, as browsers do) and renders the tree: node types,
+// namespaces, names, attributes, text, template contents and quirks mode.
+// With ours set, the one script element whose src is ClientPath is left
+// out; it must be there.
+func tree(b []byte, ours bool) string {
+	doc, err := html.Parse(bytes.NewReader(bytes.TrimPrefix(b, utf8BOM)))
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var sb strings.Builder
+	found := false
+	var walk func(n *html.Node, depth int)
+	walk = func(n *html.Node, depth int) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if ours && !found && c.Type == html.ElementNode && c.Data == "script" && c.Namespace == "" &&
+				len(c.Attr) > 0 && c.Attr[0].Key == "src" && c.Attr[0].Val == ClientPath {
+				found = true
+				continue
+			}
+			fmt.Fprintf(&sb, "%*s%d %s %q %q\n", depth, "", c.Type, c.Namespace, c.Data, c.Attr)
+			walk(c, depth+1)
+		}
+	}
+	walk(doc, 0)
+	if ours && !found {
+		return "no script element for the tag"
+	}
+	return sb.String()
+}
+
+// cutOffComment reports whether b is one comment that the end of the input
+// cuts off: the one place where no offset keeps the tree, since the tag
+// cannot go inside the comment, and before it moves the comment into <head>.
+func cutOffComment(b []byte) bool {
+	z := html.NewTokenizer(bytes.NewReader(b))
+	tt := z.Next()
+	return (tt == html.CommentToken || tt == html.DoctypeToken) && len(z.Raw()) == len(b) && !closedComment(z.Raw())
 }
 
 // leadingDoctypeEnd returns the offset just after a doctype that is the

@@ -81,8 +81,8 @@ const (
 	AlreadyInjected
 	// UTF16 means the document starts with a UTF-16 byte order mark.
 	UTF16
-	// Binary means the first 512 bytes hold a byte that never occurs in
-	// text.
+	// Binary means the first 512 bytes hold a control byte that never
+	// occurs in text (NUL excepted, which the HTML parser handles).
 	Binary
 	// TooLarge means no proof of a whole document was found in the first
 	// MaxScan bytes.
@@ -230,7 +230,7 @@ func find(s *source) (Point, error) {
 	if !s.eof {
 		rest = io.MultiReader(rest, s)
 	}
-	f := finder{z: html.NewTokenizer(rest), off: int64(start), base: int64(start), cand: -1}
+	f := finder{z: html.NewTokenizer(rest), off: int64(start), base: int64(start)}
 	p, err := f.run()
 	if err != nil {
 		return Point{}, err
@@ -249,7 +249,6 @@ type finder struct {
 	base  int64 // where the tokens start: after a UTF-8 byte order mark
 	off   int64 // offset of the end of the current token
 	start int64 // offset of the start of the current token
-	cand  int64 // just after the last leading doctype or <html>, or -1
 	whole bool  // a doctype, <html>, <head> or <body> was seen outside <template>
 	depth int   // <template> nesting; its contents are not the document's
 
@@ -272,7 +271,7 @@ func (f *finder) next() (html.TokenType, error) {
 		// The tokenizer reports a doctype cut off by the end of the
 		// input ("<!DOCTYPE html") as a doctype. A tag inserted after it
 		// would become part of it, so it counts for nothing, like a
-		// comment; nothing can follow it anyway.
+		// comment cut off by the end; nothing can follow it anyway.
 		if !bytes.HasSuffix(f.z.Raw(), []byte(">")) {
 			tt = html.CommentToken
 		}
@@ -286,50 +285,72 @@ func (f *finder) next() (html.TokenType, error) {
 	return tt, nil
 }
 
-// skippable reports whether the current token may come before the tag:
-// comments and whitespace are not content, so the tag can go after them.
-func (f *finder) skippable(tt html.TokenType) bool {
-	return tt == html.CommentToken || tt == html.TextToken && isSpace(f.z.Raw())
+// before reports whether the current token may come before the tag, and
+// so must: in the parser's first insertion modes ("initial", "before html"
+// and "before head") it is dropped or attached where it would not be once
+// the tag has opened a <head>. Whitespace is dropped there but would become
+// a text node in <head>; comments are children of the document or of <html>
+// but would move into <head>; a doctype, the attributes of a second <html>
+// and end tags other than </head>, </body>, </html> and </br> are ignored
+// the same way in both places, but what follows them would not be.
+func (f *finder) before(tt html.TokenType) bool {
+	switch tt {
+	case html.CommentToken, html.DoctypeToken:
+		return true
+	case html.TextToken:
+		return isSpace(f.z.Raw())
+	case html.StartTagToken, html.SelfClosingTagToken:
+		return string(f.name) == "html"
+	case html.EndTagToken:
+		switch string(f.name) {
+		case "head", "body", "html", "br":
+			return false
+		}
+		return true
+	}
+	return false
 }
 
 // run tokenizes until the point and the page's wholeness are both decided.
 func (f *finder) run() (Point, error) {
-	// Phase 1: skip comments and whitespace, remembering the doctype and
-	// <html>, until a token decides where the tag goes.
+	// Phase 1: pass what must come before the tag, until a token decides
+	// where the tag goes. at is just after what was passed.
+	at := f.base
 	var tt html.TokenType
 	for {
 		var err error
 		if tt, err = f.next(); err != nil {
 			return Point{}, err
 		}
-		switch {
-		case tt == html.ErrorToken:
+		if tt == html.ErrorToken {
+			// Nothing else: the tag goes at the end, or before a
+			// comment cut off by it.
 			if !f.whole {
-				// Nothing but comments and whitespace, if anything: the
-				// start is safe, the end may be inside an open comment.
-				return Point{Offset: f.base, Reason: Fragment}, nil
+				return Point{Offset: at, Reason: Fragment}, nil
 			}
-			// Only a doctype or <html> can have proven it so far, and
-			// both set the candidate.
-			return Point{Offset: f.cand, OK: true}, nil
-		case f.skippable(tt):
-			continue
-		case tt == html.DoctypeToken, isStart(tt) && string(f.name) == "html":
-			f.cand, f.whole = f.off, true
-			continue
-		case isStart(tt) && string(f.name) == "head":
+			return Point{Offset: at, OK: true}, nil
+		}
+		if isStart(tt) && string(f.name) == "head" {
 			f.whole = true
 			return f.afterHead()
 		}
-		break
+		if !f.before(tt) {
+			break
+		}
+		if tt == html.DoctypeToken || isStart(tt) {
+			f.whole = true // a doctype or <html>
+		}
+		if tt != html.CommentToken || closedComment(f.z.Raw()) {
+			at = f.off
+		}
 	}
-	// Any other token: the tag goes before it, or after the doctype or
-	// <html> that came before it with nothing but comments and whitespace
-	// in between. Either way this token is the first one after the
-	// insertion point.
-	at := f.start
-	if f.cand >= 0 {
-		at = f.cand
+	// Any other token: the tag goes before it, or, for text, after its
+	// leading whitespace, which the parser drops here too. Either way this
+	// token is the first one after the insertion point.
+	if tt == html.TextToken {
+		at = f.start + int64(len(f.z.Raw())-len(bytes.TrimLeft(f.z.Raw(), spaces)))
+	} else {
+		at = f.start
 	}
 	if f.isClient(tt) {
 		return Point{Reason: AlreadyInjected}, nil
@@ -350,6 +371,19 @@ func (f *finder) run() (Point, error) {
 	}
 }
 
+// closedComment reports whether raw, a comment token, ends the comment; one
+// that runs into the end of the input does not, and a tag after it would be
+// part of it. "<!-->" and "<!--->" are closed, "<!--!>" is not.
+func closedComment(raw []byte) bool {
+	if bytes.HasPrefix(raw, []byte("<!--")) {
+		return len(raw) >= len("<!-->") && bytes.HasSuffix(raw, []byte("-->")) ||
+			len(raw) >= len("<!----!>") && bytes.HasSuffix(raw, []byte("--!>"))
+	}
+	// A bogus comment ("<?php ...>", "<!x>", "</ x>") or a doctype cut
+	// off by the end.
+	return bytes.HasSuffix(raw, []byte(">"))
+}
+
 // afterHead is phase 2 for a document with a <head>: the tag goes right
 // after it, unless the client script is already the next thing there.
 func (f *finder) afterHead() (Point, error) {
@@ -359,8 +393,8 @@ func (f *finder) afterHead() (Point, error) {
 		if err != nil {
 			return Point{}, err
 		}
-		if f.skippable(tt) {
-			continue
+		if tt == html.CommentToken || tt == html.TextToken && isSpace(f.z.Raw()) {
+			continue // a page saved from a browser may have these
 		}
 		if f.isClient(tt) {
 			return Point{Reason: AlreadyInjected}, nil
@@ -416,21 +450,19 @@ func isStart(tt html.TokenType) bool {
 	return tt == html.StartTagToken || tt == html.SelfClosingTagToken
 }
 
+// spaces is HTML whitespace.
+const spaces = " \t\n\f\r"
+
 // isSpace reports whether b is empty or all HTML whitespace.
-func isSpace(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\f', '\r':
-		default:
-			return false
-		}
-	}
-	return true
-}
+func isSpace(b []byte) bool { return len(bytes.TrimLeft(b, spaces)) == 0 }
 
 // isBinary reports whether c is a binary data byte in the sense of the
-// WHATWG MIME Sniffing standard: a control character that plain text does
-// not use (everything below 0x20 except TAB, LF, FF, CR and ESC).
+// WHATWG MIME Sniffing standard (a control character that plain text does
+// not use: everything below 0x20 except TAB, LF, FF, CR and ESC), NUL
+// excepted. A browser renders a page sent as text/html whatever bytes it
+// holds, and its parser drops or replaces a NUL like any other stray
+// character, so a page with a NUL typed into it is still a page; real
+// binary formats (images, archives, fonts) hold other control bytes too.
 func isBinary(c byte) bool {
-	return c <= 0x08 || c == 0x0B || (0x0E <= c && c <= 0x1A) || (0x1C <= c && c <= 0x1F)
+	return (0x01 <= c && c <= 0x08) || c == 0x0B || (0x0E <= c && c <= 0x1A) || (0x1C <= c && c <= 0x1F)
 }

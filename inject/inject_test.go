@@ -44,9 +44,9 @@ var injectCases = []struct {
 		want: "<!doctype html><html><head>{TAG}<title>t</title></head></html>",
 	},
 	{
-		name: "a document without html gets the tag after the doctype",
+		name: "a document without html gets the tag after the doctype and the newline",
 		in:   "<!DOCTYPE html>\n<title>t</title>\n<p>x",
-		want: "<!DOCTYPE html>{TAG}\n<title>t</title>\n<p>x",
+		want: "<!DOCTYPE html>\n{TAG}<title>t</title>\n<p>x",
 	},
 	{
 		name: "comments that mention head and body are skipped",
@@ -129,9 +129,9 @@ var injectCases = []struct {
 		want: "<!DOCTYPE html>{TAG}<header>nav</header><main>x</main>",
 	},
 	{
-		name: "a header before head fixes the point after html",
+		name: "a header before head fixes the point before it",
 		in:   "<html>\n<header>x</header><head>",
-		want: "<html>{TAG}\n<header>x</header><head>",
+		want: "<html>\n{TAG}<header>x</header><head>",
 	},
 	{
 		name:   "an already injected page is unchanged",
@@ -218,14 +218,14 @@ var injectCases = []struct {
 		want: "{TAG}hello <body>",
 	},
 	{
-		name: "doctype then body gets the tag right after the doctype",
+		name: "doctype then body gets the tag right before body",
 		in:   "<!DOCTYPE html>\n<body>",
-		want: "<!DOCTYPE html>{TAG}\n<body>",
+		want: "<!DOCTYPE html>\n{TAG}<body>",
 	},
 	{
-		name: "html with attributes then body gets the tag after html",
+		name: "html with attributes then body gets the tag before body",
 		in:   "<html lang=en>\n<body>",
-		want: "<html lang=en>{TAG}\n<body>",
+		want: "<html lang=en>\n{TAG}<body>",
 	},
 	{
 		name: "head with attributes gets the tag after it",
@@ -243,9 +243,9 @@ var injectCases = []struct {
 		want: "{TAG}<p>x</p><head>",
 	},
 	{
-		name: "an end tag first gets the tag before it when a body follows",
+		name: "a stray end tag first is ignored by the parser, so the tag goes after it",
 		in:   "</p><body>",
-		want: "{TAG}</p><body>",
+		want: "</p>{TAG}<body>",
 	},
 	{
 		name: "a half-typed tag at the end after a doctype",
@@ -284,6 +284,92 @@ var injectCases = []struct {
 		in:     "<html",
 		want:   "<html",
 		reason: Fragment,
+	},
+	{
+		name: "a comment after the doctype stays a child of the document",
+		in:   "<!DOCTYPE html>\n<!-- build 1 -->\n<title>x</title>",
+		want: "<!DOCTYPE html>\n<!-- build 1 -->\n{TAG}<title>x</title>",
+	},
+	{
+		name: "comments and whitespace after html stay children of html",
+		in:   "<html>\n<!-- c -->\n<title>x</title>",
+		want: "<html>\n<!-- c -->\n{TAG}<title>x</title>",
+	},
+	{
+		name: "a doctype and comments only get the tag at the end",
+		in:   "<!DOCTYPE html>\n<!-- a -->\n<!-- b -->\n",
+		want: "<!DOCTYPE html>\n<!-- a -->\n<!-- b -->\n{TAG}",
+	},
+	{
+		name:   "a comment-only file puts the fragment point at its end",
+		in:     "<!-- a -->\n<!-- b -->",
+		want:   "<!-- a -->\n<!-- b -->",
+		reason: Fragment,
+	},
+	{
+		name: "a comment cut off by the end gets the tag before it",
+		in:   "<!DOCTYPE html>\n<!-- a -->\n<!-- not closed",
+		want: "<!DOCTYPE html>\n<!-- a -->\n{TAG}<!-- not closed",
+	},
+	{
+		name: "a comment that only looks closed gets the tag before it",
+		in:   "<!DOCTYPE html><!--!>",
+		want: "<!DOCTYPE html>{TAG}<!--!>",
+	},
+	{
+		name: "abrupt comments are closed",
+		in:   "<!DOCTYPE html><!--><!--->",
+		want: "<!DOCTYPE html><!--><!--->{TAG}",
+	},
+	{
+		name: "bogus comments are comments",
+		in:   "<?xml version=\"1.0\"?>\n<!DOCTYPE html>\n<!x>\n</ x>\n<p>",
+		want: "<?xml version=\"1.0\"?>\n<!DOCTYPE html>\n<!x>\n</ x>\n{TAG}<p>",
+	},
+	{
+		name: "text after the doctype keeps its leading whitespace before the tag",
+		in:   "<!DOCTYPE html>\n  hello <p>",
+		want: "<!DOCTYPE html>\n  {TAG}hello <p>",
+	},
+	{
+		name: "stray end tags before html are passed",
+		in:   "<!DOCTYPE html>\n</div>\n<html lang=en>\n</p>\n<body>",
+		want: "<!DOCTYPE html>\n</div>\n<html lang=en>\n</p>\n{TAG}<body>",
+	},
+	{
+		name: "end tags that open the head are not passed",
+		in:   "<!DOCTYPE html>\n</br>\n<p>",
+		want: "<!DOCTYPE html>\n{TAG}</br>\n<p>",
+	},
+	{
+		name: "a second html tag is passed",
+		in:   "<html lang=en>\n<html class=x>\n<body>",
+		want: "<html lang=en>\n<html class=x>\n{TAG}<body>",
+	},
+	{
+		name: "a frameset document gets the tag before the frameset",
+		in:   "<!DOCTYPE html>\n<frameset cols=\"50%,50%\"><frame src=a></frameset>",
+		want: "<!DOCTYPE html>\n{TAG}<frameset cols=\"50%,50%\"><frame src=a></frameset>",
+	},
+	{
+		name: "a NUL byte does not make a page binary",
+		in:   "<!DOCTYPE html>\n<p>a\x00b",
+		want: "<!DOCTYPE html>\n{TAG}<p>a\x00b",
+	},
+	{
+		name: "a NUL before the doctype is content",
+		in:   "\x00<!DOCTYPE html>",
+		want: "{TAG}\x00<!DOCTYPE html>",
+	},
+	{
+		name: "a BOM, whitespace and a comment before the doctype",
+		in:   "\xEF\xBB\xBF\n<!-- c -->\n<!DOCTYPE html>\n<body>",
+		want: "\xEF\xBB\xBF\n<!-- c -->\n<!DOCTYPE html>\n{TAG}<body>",
+	},
+	{
+		name: "form feeds and CRs are whitespace",
+		in:   "<!DOCTYPE html>\r\n\f\r<svg></svg>",
+		want: "<!DOCTYPE html>\r\n\f\r{TAG}<svg></svg>",
 	},
 }
 

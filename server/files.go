@@ -175,6 +175,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		size := fi.Size()
 		var buf []byte // the page, after room for the tag, when read whole
 		var pt inject.Point
+		var ctype string // the page's Content-Type, when known already
 		var err error
 		if size <= maxBuffered {
 			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
@@ -184,7 +185,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			defer putPage(buf)
 			page := buf[len(cur.tag):]
 			src, size = bytes.NewReader(page), int64(len(page))
-			pt, err = s.points.find(page)
+			pt, ctype, err = s.points.find(page)
 		} else {
 			pt, err = inject.Find(io.NewSectionReader(src, 0, size))
 		}
@@ -193,6 +194,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			http.NotFound(w, r)
 			return
 		}
+		setPageType(h, name, ctype, src, size)
 		if pt.Reason == inject.Fragment && navigation(r) {
 			// The browser says it will show this as a page, and it will,
 			// whatever it holds; without the script the tab would never
@@ -222,6 +224,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		}
 		f = src
 	}
+	setPageType(h, name, "", f, fi.Size())
 	// No Last-Modified: its one-second resolution would answer a request
 	// made in the same second as an edit with a stale 304. The ETag holds
 	// the modification time in nanoseconds and the build, which every
