@@ -83,7 +83,7 @@ func openBrowser(url string) error {
 func runIn(ctx context.Context, args []string, env surroundings) int {
 	stderr := env.stderr
 	app := newApp(env)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(args, app.Flags))
 	if err == nil {
 		return 0
 	}
@@ -130,8 +130,8 @@ func newApp(sys surroundings) *cli.App {
 				Usage: "serve files only: no script injection, no watching, no event stream"},
 			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
 				Usage: "glob of paths whose changes are ignored (repeatable): without a slash it matches names at any depth (*.log), with one the path relative to DIR (build/**)"},
-			&cli.DurationFlag{Name: "debounce", Value: watcher.DefaultDebounce, EnvVars: env("DEBOUNCE"),
-				Usage: "quiet time that closes a batch of changes"},
+			durationFlag("debounce", watcher.DefaultDebounce,
+				"quiet time (`DUR`) that closes a batch of changes, at most "+watcher.DefaultMaxWait.String()+" (a longer build can announce its end: POST /__hotserve/reload or kill -HUP)"),
 			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
 				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps)"},
 			&cli.StringSliceFlag{Name: "header", EnvVars: env("HEADER"),
@@ -144,8 +144,8 @@ func newApp(sys surroundings) *cli.App {
 				Usage: "with an exposing --host, do not print the QR code of the network URL"},
 			&cli.StringSliceFlag{Name: "allow-host", EnvVars: env("ALLOW_HOST"),
 				Usage: "host name the browser may use besides localhost, *.localhost and IP addresses (repeatable), e.g. a tunnel's or /etc/hosts name; a leading dot (.example.test) allows its subdomains too"},
-			&cli.DurationFlag{Name: "poll", EnvVars: env("POLL"),
-				Usage: "look for changes every DUR instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"},
+			durationFlag("poll", 0,
+				"look for changes every `DUR` instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"),
 			&cli.StringSliceFlag{Name: "proxy", EnvVars: env("PROXY"),
 				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000"},
 			&cli.StringSliceFlag{Name: "watch", EnvVars: env("WATCH"),
@@ -166,8 +166,8 @@ func newApp(sys surroundings) *cli.App {
 		HideHelpCommand: true,
 		// Errors are printed once, by run, in hotserve's own format.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return withHint(err, "run \"hotserve --help\" to see the flags")
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return withHint(err, "%s", usageHint(err, c.App.Flags))
 		},
 		Action: func(c *cli.Context) error { return serve(c, sys) },
 	}
@@ -204,8 +204,8 @@ func parse(c *cli.Context) (*config, error) {
 		port:      c.Int("port"),
 		portIsSet: c.IsSet("port"),
 		ignore:    c.StringSlice("ignore"),
-		debounce:  c.Duration("debounce"),
-		poll:      c.Duration("poll"),
+		debounce:  getDuration(c, "debounce"),
+		poll:      getDuration(c, "poll"),
 		quiet:     c.Bool("quiet"),
 		verbose:   c.Bool("verbose"),
 		open:      c.Bool("open"),
@@ -222,7 +222,7 @@ func parse(c *cli.Context) (*config, error) {
 	if cfg.dir == "" {
 		cfg.dir = "."
 	}
-	if err := checkDir(cfg.dir); err != nil {
+	if err := checkDir(cfg.dir, "", ""); err != nil {
 		return nil, err
 	}
 	if cfg.port < 0 || cfg.port > 65535 {
@@ -230,6 +230,13 @@ func parse(c *cli.Context) (*config, error) {
 	}
 	if cfg.debounce <= 0 {
 		return nil, withHint(fmt.Errorf("invalid --debounce %v", cfg.debounce), "use a duration above zero such as 5ms (the default) or 100ms")
+	}
+	if cfg.debounce > watcher.DefaultMaxWait {
+		// The watcher announces a batch at least every DefaultMaxWait
+		// while changes keep coming, so a longer quiet time would never
+		// be waited for.
+		return nil, withHint(fmt.Errorf("invalid --debounce %v: a batch of changes is announced at least every %v", cfg.debounce, watcher.DefaultMaxWait),
+			"use at most %v; a build that takes longer can announce its end itself: curl -X POST http://127.0.0.1:PORT/__hotserve/reload (or kill -HUP its process)", watcher.DefaultMaxWait)
 	}
 	if cfg.poll < 0 || cfg.poll > 0 && cfg.poll < 10*time.Millisecond {
 		return nil, withHint(fmt.Errorf("invalid --poll %v", cfg.poll), "use a duration of at least 10ms, such as 500ms")
@@ -255,7 +262,7 @@ func parse(c *cli.Context) (*config, error) {
 	}
 	cfg.watch = c.StringSlice("watch")
 	for _, w := range cfg.watch {
-		if err := checkDir(w); err != nil {
+		if err := checkDir(w, "--watch", w); err != nil {
 			return nil, err
 		}
 	}
@@ -264,39 +271,92 @@ func parse(c *cli.Context) (*config, error) {
 		return nil, withHint(errors.New("--cert and --key go together"), "pass both, e.g. --cert localhost.pem --key localhost-key.pem, or neither and --https")
 	}
 	cfg.https = c.Bool("https") || cfg.certFile != ""
-	if cfg.quiet && cfg.verbose {
-		return nil, withHint(errors.New("--quiet and --verbose both given"), "pick one")
+	if err := checkTogether(c, cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
+}
+
+// checkTogether refuses flags that cannot work together, rather than let
+// one of them silently do nothing.
+func checkTogether(c *cli.Context, cfg *config) error {
+	if cfg.quiet && cfg.verbose {
+		return withHint(errors.New("--quiet and --verbose both given"), "pick one")
+	}
+	if cfg.opts.NoReload {
+		for _, name := range []string{"watch", "ignore", "debounce", "poll"} {
+			if c.IsSet(name) {
+				return withHint(fmt.Errorf("--no-reload and --%s both given: --no-reload turns watching off, so --%s would do nothing", name, name),
+					"drop --%s (or %s), or drop --no-reload to reload pages on changes", name, envName(name))
+			}
+		}
+	}
+	if c.Bool("https") && cfg.certFile != "" {
+		return withHint(errors.New("--https and --cert both given: --https makes a self-signed certificate, --cert uses yours"),
+			"drop --https: --cert and --key serve HTTPS by themselves")
+	}
+	if cfg.opts.SPA && cfg.proxiesAll() {
+		return withHint(errors.New("--spa and --proxy URL both given: the app behind --proxy answers every path, so DIR/index.html is never served"),
+			"let the app answer its own routes and drop --spa, or pass only a prefix to it, e.g. --proxy /api=http://127.0.0.1:3000")
+	}
+	return nil
 }
 
 // parseRoutes reads --proxy and --mount.
 func parseRoutes(c *cli.Context, cfg *config) error {
 	for _, v := range c.StringSlice("proxy") {
-		prefix, raw := "", v
-		if strings.HasPrefix(v, "/") {
-			var ok bool
-			if prefix, raw, ok = strings.Cut(v, "="); !ok {
-				return withHint(fmt.Errorf("invalid --proxy %q", v), "write a prefix as /PREFIX=URL, e.g. --proxy /api=http://127.0.0.1:3000")
-			}
+		b, err := parseProxy(v)
+		if err != nil {
+			return err
 		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return withHint(fmt.Errorf("invalid --proxy %q: not an http:// or https:// URL", v), "give the app's address, e.g. --proxy http://127.0.0.1:3000")
-		}
-		cfg.opts.Backends = append(cfg.opts.Backends, server.Backend{Path: prefix, URL: u})
+		cfg.opts.Backends = append(cfg.opts.Backends, b)
 	}
 	for _, v := range c.StringSlice("mount") {
 		prefix, dir, ok := strings.Cut(v, "=")
+		if ok && !strings.HasPrefix(prefix, "/") && prefix != "" && dir != "" {
+			return withHint(fmt.Errorf("invalid --mount %q: the prefix is a URL path", v), "start it with a slash: --mount /%s", v)
+		}
 		if !ok || !strings.HasPrefix(prefix, "/") || prefix == "/" || dir == "" {
 			return withHint(fmt.Errorf("invalid --mount %q", v), "write it as /PREFIX=DIR, e.g. --mount /vendor=./node_modules/some-lib")
 		}
-		if err := checkDir(dir); err != nil {
+		if err := checkDir(dir, "--mount", v); err != nil {
 			return err
 		}
 		cfg.opts.Mounts = append(cfg.opts.Mounts, server.Mount{Path: prefix, Dir: dir})
 	}
 	return nil
+}
+
+// parseProxy reads one --proxy value: URL, or /PREFIX=URL. An address
+// without a scheme, as BrowserSync takes it (localhost:3000), means http://,
+// and one without a host (:3000) means localhost, the name that reaches an
+// app on this machine whether it listens on IPv4 or IPv6.
+func parseProxy(v string) (server.Backend, error) {
+	prefix, raw := "", v
+	if strings.HasPrefix(v, "/") {
+		var ok bool
+		if prefix, raw, ok = strings.Cut(v, "="); !ok {
+			return server.Backend{}, withHint(fmt.Errorf("invalid --proxy %q", v), "write a prefix as /PREFIX=URL, e.g. --proxy /api=http://127.0.0.1:3000")
+		}
+	} else if name, _, ok := strings.Cut(v, "="); ok && name != "" && !strings.ContainsAny(name, ":/") {
+		return server.Backend{}, withHint(fmt.Errorf("invalid --proxy %q: the prefix is a URL path", v), "start it with a slash: --proxy /%s", v)
+	}
+	if !strings.Contains(raw, "://") {
+		if strings.HasPrefix(raw, ":") {
+			raw = "localhost" + raw
+		}
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || digitsOnly(u.Host) {
+		return server.Backend{}, withHint(fmt.Errorf("invalid --proxy %q: not an app's address", v), "give it as http://HOST:PORT or HOST:PORT, e.g. --proxy http://127.0.0.1:3000 or --proxy localhost:3000")
+	}
+	return server.Backend{Path: prefix, URL: u}, nil
+}
+
+// digitsOnly reports whether s is a number, such as a port given alone.
+func digitsOnly(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // proxiesAll reports whether a backend serves every path, so that DIR is
@@ -311,19 +371,33 @@ func (cfg *config) proxiesAll() bool {
 }
 
 // checkDir says what is wrong with dir, if anything, with a hint at the fix.
-func checkDir(dir string) error {
+// A folder given with a flag (flag "--watch" or "--mount", arg the flag's
+// whole value, which ends with dir) is named by that flag, so that the
+// message points at the argument to fix; flag "" is DIR.
+func checkDir(dir, flag, arg string) error {
+	what := dir
+	if flag != "" {
+		what = flag + " " + arg
+	}
 	fi, err := os.Stat(dir)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist) && flag == "":
 		return withHint(fmt.Errorf("%s: no such folder", dir),
 			"pass the folder that holds your site's files, e.g. \"hotserve ./public\"")
+	case errors.Is(err, os.ErrNotExist):
+		wd, _ := os.Getwd()
+		return withHint(fmt.Errorf("%s: no such folder", what),
+			"check the folder given to %s; a relative path starts from the folder hotserve runs in, %s", flag, wd)
 	case errors.Is(err, os.ErrPermission):
-		return withHint(fmt.Errorf("%s: permission denied", dir), "check the folder's permissions with \"ls -ld %s\"", dir)
+		return withHint(fmt.Errorf("%s: permission denied", what), "check the folder's permissions with \"ls -ld %s\"", dir)
 	case err != nil:
-		return withHint(err, "pass a folder you can read")
-	case !fi.IsDir():
+		return withHint(fmt.Errorf("%s: %w", what, err), "pass a folder you can read")
+	case !fi.IsDir() && flag == "":
 		return withHint(fmt.Errorf("%s is a file, not a folder", dir),
 			"pass the folder that holds it, e.g. \"hotserve %s\"", filepath.Dir(dir))
+	case !fi.IsDir():
+		return withHint(fmt.Errorf("%s is a file, not a folder", what),
+			"%s takes folders; pass the one that holds it: %s %s%s", flag, flag, strings.TrimSuffix(arg, dir), filepath.Dir(dir))
 	}
 	f, err := os.Open(dir)
 	if err == nil {
@@ -331,7 +405,7 @@ func checkDir(dir string) error {
 		f.Close()
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return withHint(fmt.Errorf("%s: cannot read the folder: %w", dir, err), "check the folder's permissions with \"ls -ld %s\"", dir)
+		return withHint(fmt.Errorf("%s: cannot read the folder: %w", what, err), "check the folder's permissions with \"ls -ld %s\"", dir)
 	}
 	return nil
 }
