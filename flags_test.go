@@ -162,4 +162,3 @@ func TestProxyWithoutScheme(t *testing.T) {
 		})
 	}
 }
-
