@@ -425,7 +425,7 @@ func listen(cfg *config, stderr io.Writer) (net.Listener, error) {
 	for p := cfg.port + 1; p <= cfg.port+100 && p <= 65535; p++ {
 		ln, err2 := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(p)))
 		if err2 == nil {
-			fmt.Fprintf(stderr, "hotserve: port %d is in use; using %d instead\n", cfg.port, p)
+			fmt.Fprintf(stderr, "hotserve: warning: port %d is in use; using %d instead\n", cfg.port, p)
 			return ln, nil
 		}
 	}
@@ -469,8 +469,24 @@ func serve(c *cli.Context, sys surroundings) error {
 		logger.SetOutput(io.Discard)
 	}
 	cfg.opts.ErrorLog = logger
+	var srv *server.Server
+	// A reload asked for by a build tool is logged as a change is: the
+	// user sees that it came, and that it did nothing under --no-reload.
+	requested := func(by string, paths []string) {
+		now := time.Now().Format("15:04:05")
+		if cfg.opts.NoReload {
+			logger.Printf("%s reload requested by %s, but --no-reload is on", now, by)
+			return
+		}
+		what := ""
+		if len(paths) > 0 {
+			what = ": " + summarize(paths)
+		}
+		logger.Printf("%s reload requested by %s%s (%s)", now, by, what, connected(srv.Streams()))
+	}
+	cfg.opts.OnTrigger = func(paths []string) { requested("POST "+server.Prefix+"reload", paths) }
 
-	srv, err := server.New(cfg.dir, cfg.opts)
+	srv, err = server.New(cfg.dir, cfg.opts)
 	if err != nil {
 		return withHint(err, "check DIR, --mount and --proxy")
 	}
@@ -523,8 +539,10 @@ func serve(c *cli.Context, sys surroundings) error {
 		// Event streams never go idle, so Shutdown alone would wait for
 		// them forever; cancelling this context ends them.
 		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    logger,
-		TLSConfig:   tlsConfig,
+		// What net/http logs (failed TLS handshakes, broken
+		// connections) is a warning, and says so.
+		ErrorLog:  log.New(logger.Writer(), logger.Prefix()+"warning: ", 0),
+		TLSConfig: tlsConfig,
 	}
 	for _, b := range cfg.opts.Backends {
 		if !cfg.quiet {
@@ -569,12 +587,10 @@ func serve(c *cli.Context, sys surroundings) error {
 	// "kill -HUP" never ends hotserve.
 	g.Go(func() error {
 		onReloadSignal(ctx, func() {
-			if cfg.opts.NoReload {
-				logger.Printf("%s reload requested by signal, but --no-reload is on", time.Now().Format("15:04:05"))
-				return
+			if !cfg.opts.NoReload {
+				srv.Reload()
 			}
-			srv.Reload()
-			logger.Printf("%s reload requested by signal (%s)", time.Now().Format("15:04:05"), connected(srv.Streams()))
+			requested("signal", nil)
 		})
 		return nil
 	})
