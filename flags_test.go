@@ -59,7 +59,7 @@ func TestFlagsAfterTheFolder(t *testing.T) {
 	t.Run("-h after DIR prints help", func(t *testing.T) {
 		for _, args := range [][]string{{dir, "--spa", "-h"}, {"-h", dir}, {dir, "--help"}} {
 			code, stdout, stderr := runBinary(t, 5*time.Second, args...)
-			if code != 0 || !strings.Contains(stdout, "USAGE:") || stderr != "" {
+			if code != 0 || !strings.Contains(stdout, "before or after it; -- ends them") || stderr != "" {
 				t.Errorf("hotserve %s: got %d %q %q, want exit 0 and the help", strings.Join(args, " "), code, stdout, stderr)
 			}
 		}

@@ -100,13 +100,14 @@ func runIn(ctx context.Context, args []string, env surroundings) int {
 // command line rather than read a flag list.
 const usageText = `hotserve [flags] [DIR]
 
-DIR is the folder to serve; it defaults to the current one.
+DIR is the folder to serve; it defaults to the current one. Flags may come
+before or after it; -- ends them.
 
 EXAMPLES:
-   hotserve ./public             serve ./public at http://127.0.0.1:8080/
-   hotserve -p 3000 --open       use port 3000 and open it in the browser
-   hotserve --spa dist           single-page app: unknown routes get dist/index.html
-   hotserve --host 0.0.0.0 .     let phones and other machines on your network in`
+   hotserve ./public                 serve ./public at http://127.0.0.1:8080/
+   hotserve ./public -p 3000 --open  use port 3000 and open it in the browser
+   hotserve --spa dist               single-page app: unknown routes get dist/index.html
+   hotserve --host 0.0.0.0 .         let phones and other machines on your network in`
 
 func newApp(sys surroundings) *cli.App {
 	env := func(name string) []string { return []string{"HOTSERVE_" + name} }
@@ -127,13 +128,13 @@ func newApp(sys surroundings) *cli.App {
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", EnvVars: env("HOST"),
 				Usage: "address to listen on; 0.0.0.0 exposes the folder to your network"},
 			&cli.BoolFlag{Name: "no-reload", EnvVars: env("NO_RELOAD"),
-				Usage: "serve files only: no script injection, no watching, no event stream"},
+				Usage: "serve files only: no script injection, no watching, no event stream (so not with --watch, --ignore, --debounce or --poll)"},
 			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
 				Usage: "glob of paths whose changes are ignored (repeatable): without a slash it matches names at any depth (*.log), with one the path relative to DIR (build/**)"},
 			durationFlag("debounce", watcher.DefaultDebounce,
 				"quiet time (`DUR`) that closes a batch of changes, at most "+watcher.DefaultMaxWait.String()+" (a longer build can announce its end: POST /__hotserve/reload or kill -HUP)"),
 			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
-				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps)"},
+				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps; not with a --proxy URL for every path)"},
 			&cli.StringSliceFlag{Name: "header", EnvVars: env("HEADER"),
 				Usage: `response header "Name: value" set on every response (repeatable)`},
 			&cli.BoolFlag{Name: "cors", EnvVars: env("CORS"),
@@ -147,15 +148,15 @@ func newApp(sys surroundings) *cli.App {
 			durationFlag("poll", 0,
 				"look for changes every `DUR` instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"),
 			&cli.StringSliceFlag{Name: "proxy", EnvVars: env("PROXY"),
-				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000"},
+				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000; localhost:3000 and :3000 mean http://localhost:3000"},
 			&cli.StringSliceFlag{Name: "watch", EnvVars: env("WATCH"),
-				Usage: "another folder whose changes reload every page, e.g. templates or sources (repeatable)"},
+				Usage: "another folder (not a file) whose changes reload every page, e.g. templates or sources (repeatable)"},
 			&cli.StringSliceFlag{Name: "mount", EnvVars: env("MOUNT"),
 				Usage: "serve and watch another folder under a URL prefix, /PREFIX=DIR (repeatable), e.g. --mount /vendor=./node_modules/some-lib"},
 			&cli.BoolFlag{Name: "https", EnvVars: env("HTTPS"),
 				Usage: "serve HTTPS (and HTTP/2) with a self-signed certificate for localhost, 127.0.0.1, ::1 and --host, kept in your cache folder"},
 			&cli.StringFlag{Name: "cert", EnvVars: env("CERT"),
-				Usage: "serve HTTPS with this certificate file (PEM) instead, e.g. one made with mkcert; needs --key"},
+				Usage: "serve HTTPS with this certificate file (PEM) instead of a self-signed one, e.g. made with mkcert; needs --key, and is not used with --https"},
 			&cli.StringFlag{Name: "key", EnvVars: env("KEY"),
 				Usage: "the private key file (PEM) for --cert"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
