@@ -145,12 +145,16 @@ func TestProxyWithoutScheme(t *testing.T) {
 	_, port, _ := net.SplitHostPort(app.Listener.Addr().String())
 	dir := t.TempDir()
 	// BrowserSync's habit, and the port alone after a colon: both mean
-	// http://localhost:PORT.
-	for _, arg := range []string{"localhost:" + port, ":" + port} {
-		t.Run(arg, func(t *testing.T) {
-			in := startInProcess(t, "--proxy", arg, dir)
-			waitFor(t, in.stderr, "proxying / to http://localhost:"+port)
-			resp, err := http.Get(in.url + "/anything")
+	// http://localhost:PORT, with a prefix too.
+	for _, tc := range []struct{ arg, prefix string }{
+		{"localhost:" + port, "/"},
+		{":" + port, "/"},
+		{"/api=localhost:" + port, "/api"},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			in := startInProcess(t, "--proxy", tc.arg, dir)
+			waitFor(t, in.stderr, "proxying "+tc.prefix+" to http://localhost:"+port+"\n")
+			resp, err := http.Get(in.url + "/api/anything")
 			if err != nil {
 				t.Fatal(err)
 			}
