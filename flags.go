@@ -21,7 +21,11 @@ import (
 // what follows stays positional, and "--" is kept in front of the positional
 // arguments so that a folder named "-x" is not read as a flag. A flag this
 // function does not know is moved as if it took no value; the parser then
-// reports it. A help flag wins over the rest: its arguments are dropped,
+// reports it. A flag that needs a value and is given none keeps the parser's
+// "flag needs an argument" error: the positional arguments are dropped
+// rather than moved behind it, where one would become its value ("hotserve
+// site --proxy" must not proxy to http://site). A help flag wins over the
+// rest: its arguments are dropped too,
 // since "hotserve site -h" asks for hotserve's help, not help on a command
 // named "site". The shell-completion flag stays last, where urfave/cli looks
 // for it.
@@ -45,7 +49,7 @@ func flagsFirst(args []string, flags []cli.Flag) []string {
 	}
 	out := []string{args[0]}
 	var positional []string
-	ended, help := false, false
+	ended, help, dangling := false, false, false
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -62,13 +66,17 @@ func flagsFirst(args []string, flags []cli.Flag) []string {
 		if !hasValue && (name == "h" || name == "help") {
 			help = true
 		}
-		if !hasValue && takesValue[name] && i+1 < len(rest) {
+		if !hasValue && takesValue[name] {
+			if i+1 == len(rest) {
+				dangling = true
+				break
+			}
 			i++
 			out = append(out, rest[i])
 		}
 	}
 	switch {
-	case help:
+	case help, dangling:
 	case ended:
 		out = append(append(out, "--"), positional...)
 	default:
@@ -117,21 +125,24 @@ func envName(name string) string {
 }
 
 // Parse errors name the flag in one of these ways: the flag package's
-// "flag provided but not defined: -prot" and "invalid value "5" for flag
-// -debounce: ...", and urfave/cli's "... from environment variable
-// "HOTSERVE_DEBOUNCE" as value for flag debounce: ...".
+// "flag provided but not defined: -prot", "flag needs an argument: -p" and
+// "invalid value "5" for flag -debounce: ...", and urfave/cli's "... from
+// environment variable "HOTSERVE_DEBOUNCE" as value for flag debounce: ...".
 var (
 	unknownFlag = regexp.MustCompile(`^flag provided but not defined: -+(\S+)`)
-	badValue    = regexp.MustCompile(`for flag -*([a-z-]+)(?::|$)`)
+	badValue    = regexp.MustCompile(`(?:for flag|needs an argument:) -*([a-z-]+)(?::|$)`)
 )
 
 // valueExamples show a flag's value written right, for the hint after a
-// value that does not parse.
+// value that does not parse or is missing.
 var valueExamples = map[string]string{
 	"port":     "--port takes a number from 0 to 65535, e.g. --port 3000",
 	"p":        "-p takes a number from 0 to 65535, e.g. -p 3000",
 	"debounce": "write a duration with its unit, e.g. --debounce 100ms (units: ms, s)",
 	"poll":     "write a duration with its unit, e.g. --poll 500ms (units: ms, s)",
+	"proxy":    "give the app's address, e.g. --proxy localhost:3000, or a prefix and address, e.g. --proxy /api=localhost:3000",
+	"watch":    "give a folder, e.g. --watch ./templates",
+	"mount":    "write it as /PREFIX=DIR, e.g. --mount /vendor=./node_modules/some-lib",
 }
 
 // usageHint says how to fix a command line the parser refused: the flag

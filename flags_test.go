@@ -28,9 +28,13 @@ func TestFlagsFirst(t *testing.T) {
 		{"hotserve site -", "hotserve site -"},
 		// An unknown flag is left for the parser to report.
 		{"hotserve site --frobnicate", "hotserve --frobnicate site"},
-		// A value missing at the end is left for the parser to report.
-		{"hotserve site -p", "hotserve -p site"},
-		{"hotserve site --p --generate-bash-completion", "hotserve --p site --generate-bash-completion"},
+		// A value missing at the end is left for the parser to report,
+		// and the folder does not become the value.
+		{"hotserve site -p", "hotserve -p"},
+		{"hotserve site --proxy", "hotserve --proxy"},
+		{"hotserve site --spa --watch", "hotserve --spa --watch"},
+		{"hotserve -p -- site", "hotserve -p -- site"},
+		{"hotserve site --sp --generate-bash-completion", "hotserve --sp site --generate-bash-completion"},
 		{"hotserve", "hotserve"},
 	} {
 		got := strings.Join(flagsFirst(strings.Fields(tc.in), flags), " ")
@@ -106,6 +110,7 @@ func TestHintsPointAtTheMistake(t *testing.T) {
 		{"a --poll without unit", []string{"--poll", "500", dir}, `missing unit in duration "500"`, "--poll 500ms"},
 		{"a --debounce above the cap", []string{"--debounce", "2s", dir}, "invalid --debounce 2s", "/__hotserve/reload"},
 		{"a port that is no number", []string{dir, "-p", "abc"}, `invalid value "abc" for flag -p`, "-p takes a number"},
+		{"a flag without its value after DIR", []string{dir, "--proxy"}, "flag needs an argument: -proxy", "give the app's address, e.g. --proxy localhost:3000"},
 		{"a misspelt flag", []string{"--prot", "3000", dir}, "flag provided but not defined: -prot", "did you mean --port?"},
 		{"a misspelt flag after DIR", []string{dir, "--no-relaod"}, "flag provided but not defined: -no-relaod", "did you mean --no-reload?"},
 		{"--no-reload with --watch", []string{"--no-reload", "--watch", dir, dir}, "--no-reload and --watch both given", "drop --watch"},
