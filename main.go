@@ -104,10 +104,10 @@ DIR is the folder to serve; it defaults to the current one. Flags may come
 before or after it; -- ends them.
 
 EXAMPLES:
-   hotserve ./public           serve ./public at http://127.0.0.1:8080/
-   hotserve -p 3000 --open     use port 3000 and open it in the browser
-   hotserve --spa dist         single-page app: unknown routes get dist/index.html
-   hotserve --host 0.0.0.0 .   let phones and other machines on your network in`
+   hotserve ./public             serve ./public at http://127.0.0.1:8080/
+   hotserve -p 3000 --open       use port 3000 and open it in the browser
+   hotserve --spa dist           single-page app: unknown routes get dist/index.html
+   hotserve --host 0.0.0.0 .     let phones and other machines on your network in`
 
 func newApp(sys surroundings) *cli.App {
 	env := func(name string) []string { return []string{"HOTSERVE_" + name} }
