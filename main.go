@@ -83,7 +83,7 @@ func openBrowser(url string) error {
 func runIn(ctx context.Context, args []string, env surroundings) int {
 	stderr := env.stderr
 	app := newApp(env)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(args, app.Flags))
 	if err == nil {
 		return 0
 	}
@@ -100,7 +100,8 @@ func runIn(ctx context.Context, args []string, env surroundings) int {
 // command line rather than read a flag list.
 const usageText = `hotserve [flags] [DIR]
 
-DIR is the folder to serve; it defaults to the current one.
+DIR is the folder to serve; it defaults to the current one. Flags may come
+before or after it; -- ends them.
 
 EXAMPLES:
    hotserve ./public             serve ./public at http://127.0.0.1:8080/
@@ -127,13 +128,13 @@ func newApp(sys surroundings) *cli.App {
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", EnvVars: env("HOST"),
 				Usage: "address to listen on; 0.0.0.0 exposes the folder to your network"},
 			&cli.BoolFlag{Name: "no-reload", EnvVars: env("NO_RELOAD"),
-				Usage: "serve files only: no script injection, no watching, no event stream"},
+				Usage: "serve files only: no script injection, no watching, no event stream (so not with --watch, --ignore, --debounce or --poll)"},
 			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
 				Usage: "glob of paths whose changes are ignored (repeatable): without a slash it matches names at any depth (*.log), with one the path relative to DIR (build/**)"},
-			&cli.DurationFlag{Name: "debounce", Value: watcher.DefaultDebounce, EnvVars: env("DEBOUNCE"),
-				Usage: "quiet time that closes a batch of changes"},
+			durationFlag("debounce", watcher.DefaultDebounce,
+				"quiet time (`DUR`) that closes a batch of changes, at most "+watcher.DefaultMaxWait.String()+" (a longer build can announce its end: POST /__hotserve/reload or kill -HUP)"),
 			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
-				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps)"},
+				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps; not with a --proxy URL for every path)"},
 			&cli.StringSliceFlag{Name: "header", EnvVars: env("HEADER"),
 				Usage: `response header "Name: value" set on every response (repeatable)`},
 			&cli.BoolFlag{Name: "cors", EnvVars: env("CORS"),
@@ -144,18 +145,18 @@ func newApp(sys surroundings) *cli.App {
 				Usage: "with an exposing --host, do not print the QR code of the network URL"},
 			&cli.StringSliceFlag{Name: "allow-host", EnvVars: env("ALLOW_HOST"),
 				Usage: "host name the browser may use besides localhost, *.localhost and IP addresses (repeatable), e.g. a tunnel's or /etc/hosts name; a leading dot (.example.test) allows its subdomains too"},
-			&cli.DurationFlag{Name: "poll", EnvVars: env("POLL"),
-				Usage: "look for changes every DUR instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"},
+			durationFlag("poll", 0,
+				"look for changes every `DUR` instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"),
 			&cli.StringSliceFlag{Name: "proxy", EnvVars: env("PROXY"),
-				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000"},
+				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000; localhost:3000 and :3000 mean http://localhost:3000"},
 			&cli.StringSliceFlag{Name: "watch", EnvVars: env("WATCH"),
-				Usage: "another folder whose changes reload every page, e.g. templates or sources (repeatable)"},
+				Usage: "another folder (not a file) whose changes reload every page, e.g. templates or sources (repeatable)"},
 			&cli.StringSliceFlag{Name: "mount", EnvVars: env("MOUNT"),
 				Usage: "serve and watch another folder under a URL prefix, /PREFIX=DIR (repeatable), e.g. --mount /vendor=./node_modules/some-lib"},
 			&cli.BoolFlag{Name: "https", EnvVars: env("HTTPS"),
 				Usage: "serve HTTPS (and HTTP/2) with a self-signed certificate for localhost, 127.0.0.1, ::1 and --host, kept in your cache folder"},
 			&cli.StringFlag{Name: "cert", EnvVars: env("CERT"),
-				Usage: "serve HTTPS with this certificate file (PEM) instead, e.g. one made with mkcert; needs --key"},
+				Usage: "serve HTTPS with this certificate file (PEM) instead of a self-signed one, e.g. made with mkcert; needs --key, and is not used with --https"},
 			&cli.StringFlag{Name: "key", EnvVars: env("KEY"),
 				Usage: "the private key file (PEM) for --cert"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("QUIET"),
@@ -166,8 +167,8 @@ func newApp(sys surroundings) *cli.App {
 		HideHelpCommand: true,
 		// Errors are printed once, by run, in hotserve's own format.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return withHint(err, "run \"hotserve --help\" to see the flags")
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return withHint(err, "%s", usageHint(err, c.App.Flags))
 		},
 		Action: func(c *cli.Context) error { return serve(c, sys) },
 	}
@@ -204,8 +205,8 @@ func parse(c *cli.Context) (*config, error) {
 		port:      c.Int("port"),
 		portIsSet: c.IsSet("port"),
 		ignore:    c.StringSlice("ignore"),
-		debounce:  c.Duration("debounce"),
-		poll:      c.Duration("poll"),
+		debounce:  getDuration(c, "debounce"),
+		poll:      getDuration(c, "poll"),
 		quiet:     c.Bool("quiet"),
 		verbose:   c.Bool("verbose"),
 		open:      c.Bool("open"),
@@ -222,7 +223,7 @@ func parse(c *cli.Context) (*config, error) {
 	if cfg.dir == "" {
 		cfg.dir = "."
 	}
-	if err := checkDir(cfg.dir); err != nil {
+	if err := checkDir(cfg.dir, "", ""); err != nil {
 		return nil, err
 	}
 	if cfg.port < 0 || cfg.port > 65535 {
@@ -230,6 +231,13 @@ func parse(c *cli.Context) (*config, error) {
 	}
 	if cfg.debounce <= 0 {
 		return nil, withHint(fmt.Errorf("invalid --debounce %v", cfg.debounce), "use a duration above zero such as 5ms (the default) or 100ms")
+	}
+	if cfg.debounce > watcher.DefaultMaxWait {
+		// The watcher announces a batch at least every DefaultMaxWait
+		// while changes keep coming, so a longer quiet time would never
+		// be waited for.
+		return nil, withHint(fmt.Errorf("invalid --debounce %v: a batch of changes is announced at least every %v", cfg.debounce, watcher.DefaultMaxWait),
+			"use at most %v; a build that takes longer can announce its end itself: curl -X POST http://127.0.0.1:PORT/__hotserve/reload (or kill -HUP its process)", watcher.DefaultMaxWait)
 	}
 	if cfg.poll < 0 || cfg.poll > 0 && cfg.poll < 10*time.Millisecond {
 		return nil, withHint(fmt.Errorf("invalid --poll %v", cfg.poll), "use a duration of at least 10ms, such as 500ms")
@@ -255,7 +263,7 @@ func parse(c *cli.Context) (*config, error) {
 	}
 	cfg.watch = c.StringSlice("watch")
 	for _, w := range cfg.watch {
-		if err := checkDir(w); err != nil {
+		if err := checkDir(w, "--watch", w); err != nil {
 			return nil, err
 		}
 	}
@@ -264,39 +272,92 @@ func parse(c *cli.Context) (*config, error) {
 		return nil, withHint(errors.New("--cert and --key go together"), "pass both, e.g. --cert localhost.pem --key localhost-key.pem, or neither and --https")
 	}
 	cfg.https = c.Bool("https") || cfg.certFile != ""
-	if cfg.quiet && cfg.verbose {
-		return nil, withHint(errors.New("--quiet and --verbose both given"), "pick one")
+	if err := checkTogether(c, cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
+}
+
+// checkTogether refuses flags that cannot work together, rather than let
+// one of them silently do nothing.
+func checkTogether(c *cli.Context, cfg *config) error {
+	if cfg.quiet && cfg.verbose {
+		return withHint(errors.New("--quiet and --verbose both given"), "pick one")
+	}
+	if cfg.opts.NoReload {
+		for _, name := range []string{"watch", "ignore", "debounce", "poll"} {
+			if c.IsSet(name) {
+				return withHint(fmt.Errorf("--no-reload and --%s both given: --no-reload turns watching off, so --%s would do nothing", name, name),
+					"drop --%s (or %s), or drop --no-reload to reload pages on changes", name, envName(name))
+			}
+		}
+	}
+	if c.Bool("https") && cfg.certFile != "" {
+		return withHint(errors.New("--https and --cert both given: --https makes a self-signed certificate, --cert uses yours"),
+			"drop --https: --cert and --key serve HTTPS by themselves")
+	}
+	if cfg.opts.SPA && cfg.proxiesAll() {
+		return withHint(errors.New("--spa and --proxy URL both given: the app behind --proxy answers every path, so DIR/index.html is never served"),
+			"let the app answer its own routes and drop --spa, or pass only a prefix to it, e.g. --proxy /api=http://127.0.0.1:3000")
+	}
+	return nil
 }
 
 // parseRoutes reads --proxy and --mount.
 func parseRoutes(c *cli.Context, cfg *config) error {
 	for _, v := range c.StringSlice("proxy") {
-		prefix, raw := "", v
-		if strings.HasPrefix(v, "/") {
-			var ok bool
-			if prefix, raw, ok = strings.Cut(v, "="); !ok {
-				return withHint(fmt.Errorf("invalid --proxy %q", v), "write a prefix as /PREFIX=URL, e.g. --proxy /api=http://127.0.0.1:3000")
-			}
+		b, err := parseProxy(v)
+		if err != nil {
+			return err
 		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return withHint(fmt.Errorf("invalid --proxy %q: not an http:// or https:// URL", v), "give the app's address, e.g. --proxy http://127.0.0.1:3000")
-		}
-		cfg.opts.Backends = append(cfg.opts.Backends, server.Backend{Path: prefix, URL: u})
+		cfg.opts.Backends = append(cfg.opts.Backends, b)
 	}
 	for _, v := range c.StringSlice("mount") {
 		prefix, dir, ok := strings.Cut(v, "=")
+		if ok && !strings.HasPrefix(prefix, "/") && prefix != "" && dir != "" {
+			return withHint(fmt.Errorf("invalid --mount %q: the prefix is a URL path", v), "start it with a slash: --mount /%s", v)
+		}
 		if !ok || !strings.HasPrefix(prefix, "/") || prefix == "/" || dir == "" {
 			return withHint(fmt.Errorf("invalid --mount %q", v), "write it as /PREFIX=DIR, e.g. --mount /vendor=./node_modules/some-lib")
 		}
-		if err := checkDir(dir); err != nil {
+		if err := checkDir(dir, "--mount", v); err != nil {
 			return err
 		}
 		cfg.opts.Mounts = append(cfg.opts.Mounts, server.Mount{Path: prefix, Dir: dir})
 	}
 	return nil
+}
+
+// parseProxy reads one --proxy value: URL, or /PREFIX=URL. An address
+// without a scheme, as BrowserSync takes it (localhost:3000), means http://,
+// and one without a host (:3000) means localhost, the name that reaches an
+// app on this machine whether it listens on IPv4 or IPv6.
+func parseProxy(v string) (server.Backend, error) {
+	prefix, raw := "", v
+	if strings.HasPrefix(v, "/") {
+		var ok bool
+		if prefix, raw, ok = strings.Cut(v, "="); !ok {
+			return server.Backend{}, withHint(fmt.Errorf("invalid --proxy %q", v), "write a prefix as /PREFIX=URL, e.g. --proxy /api=http://127.0.0.1:3000")
+		}
+	} else if name, _, ok := strings.Cut(v, "="); ok && name != "" && !strings.ContainsAny(name, ":/") {
+		return server.Backend{}, withHint(fmt.Errorf("invalid --proxy %q: the prefix is a URL path", v), "start it with a slash: --proxy /%s", v)
+	}
+	if !strings.Contains(raw, "://") {
+		if strings.HasPrefix(raw, ":") {
+			raw = "localhost" + raw
+		}
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || digitsOnly(u.Host) {
+		return server.Backend{}, withHint(fmt.Errorf("invalid --proxy %q: not an app's address", v), "give it as http://HOST:PORT or HOST:PORT, e.g. --proxy http://127.0.0.1:3000 or --proxy localhost:3000")
+	}
+	return server.Backend{Path: prefix, URL: u}, nil
+}
+
+// digitsOnly reports whether s is a number, such as a port given alone.
+func digitsOnly(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // proxiesAll reports whether a backend serves every path, so that DIR is
@@ -311,19 +372,33 @@ func (cfg *config) proxiesAll() bool {
 }
 
 // checkDir says what is wrong with dir, if anything, with a hint at the fix.
-func checkDir(dir string) error {
+// A folder given with a flag (flag "--watch" or "--mount", arg the flag's
+// whole value, which ends with dir) is named by that flag, so that the
+// message points at the argument to fix; flag "" is DIR.
+func checkDir(dir, flag, arg string) error {
+	what := dir
+	if flag != "" {
+		what = flag + " " + arg
+	}
 	fi, err := os.Stat(dir)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist) && flag == "":
 		return withHint(fmt.Errorf("%s: no such folder", dir),
 			"pass the folder that holds your site's files, e.g. \"hotserve ./public\"")
+	case errors.Is(err, os.ErrNotExist):
+		wd, _ := os.Getwd()
+		return withHint(fmt.Errorf("%s: no such folder", what),
+			"check the folder given to %s; a relative path starts from the folder hotserve runs in, %s", flag, wd)
 	case errors.Is(err, os.ErrPermission):
-		return withHint(fmt.Errorf("%s: permission denied", dir), "check the folder's permissions with \"ls -ld %s\"", dir)
+		return withHint(fmt.Errorf("%s: permission denied", what), "check the folder's permissions with \"ls -ld %s\"", dir)
 	case err != nil:
-		return withHint(err, "pass a folder you can read")
-	case !fi.IsDir():
+		return withHint(fmt.Errorf("%s: %w", what, err), "pass a folder you can read")
+	case !fi.IsDir() && flag == "":
 		return withHint(fmt.Errorf("%s is a file, not a folder", dir),
 			"pass the folder that holds it, e.g. \"hotserve %s\"", filepath.Dir(dir))
+	case !fi.IsDir():
+		return withHint(fmt.Errorf("%s is a file, not a folder", what),
+			"%s takes folders; pass the one that holds it: %s %s%s", flag, flag, strings.TrimSuffix(arg, dir), filepath.Dir(dir))
 	}
 	f, err := os.Open(dir)
 	if err == nil {
@@ -331,7 +406,7 @@ func checkDir(dir string) error {
 		f.Close()
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return withHint(fmt.Errorf("%s: cannot read the folder: %w", dir, err), "check the folder's permissions with \"ls -ld %s\"", dir)
+		return withHint(fmt.Errorf("%s: cannot read the folder: %w", what, err), "check the folder's permissions with \"ls -ld %s\"", dir)
 	}
 	return nil
 }
@@ -351,7 +426,7 @@ func listen(cfg *config, stderr io.Writer) (net.Listener, error) {
 	for p := cfg.port + 1; p <= cfg.port+100 && p <= 65535; p++ {
 		ln, err2 := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(p)))
 		if err2 == nil {
-			fmt.Fprintf(stderr, "hotserve: port %d is in use; using %d instead\n", cfg.port, p)
+			fmt.Fprintf(stderr, "hotserve: warning: port %d is in use; using %d instead\n", cfg.port, p)
 			return ln, nil
 		}
 	}
@@ -395,8 +470,24 @@ func serve(c *cli.Context, sys surroundings) error {
 		logger.SetOutput(io.Discard)
 	}
 	cfg.opts.ErrorLog = logger
+	var srv *server.Server
+	// A reload asked for by a build tool is logged as a change is: the
+	// user sees that it came, and that it did nothing under --no-reload.
+	requested := func(by string, paths []string) {
+		now := time.Now().Format("15:04:05")
+		if cfg.opts.NoReload {
+			logger.Printf("%s reload requested by %s, but --no-reload is on", now, by)
+			return
+		}
+		what := ""
+		if len(paths) > 0 {
+			what = ": " + summarize(paths)
+		}
+		logger.Printf("%s reload requested by %s%s (%s)", now, by, what, connected(srv.Streams()))
+	}
+	cfg.opts.OnTrigger = func(paths []string) { requested("POST "+server.Prefix+"reload", paths) }
 
-	srv, err := server.New(cfg.dir, cfg.opts)
+	srv, err = server.New(cfg.dir, cfg.opts)
 	if err != nil {
 		return withHint(err, "check DIR, --mount and --proxy")
 	}
@@ -449,8 +540,10 @@ func serve(c *cli.Context, sys surroundings) error {
 		// Event streams never go idle, so Shutdown alone would wait for
 		// them forever; cancelling this context ends them.
 		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    logger,
-		TLSConfig:   tlsConfig,
+		// What net/http logs (failed TLS handshakes, broken
+		// connections) is a warning, and says so.
+		ErrorLog:  log.New(logger.Writer(), logger.Prefix()+"warning: ", 0),
+		TLSConfig: tlsConfig,
 	}
 	for _, b := range cfg.opts.Backends {
 		if !cfg.quiet {
@@ -495,12 +588,10 @@ func serve(c *cli.Context, sys surroundings) error {
 	// "kill -HUP" never ends hotserve.
 	g.Go(func() error {
 		onReloadSignal(ctx, func() {
-			if cfg.opts.NoReload {
-				logger.Printf("%s reload requested by signal, but --no-reload is on", time.Now().Format("15:04:05"))
-				return
+			if !cfg.opts.NoReload {
+				srv.Reload()
 			}
-			srv.Reload()
-			logger.Printf("%s reload requested by signal (%s)", time.Now().Format("15:04:05"), connected(srv.Streams()))
+			requested("signal", nil)
 		})
 		return nil
 	})

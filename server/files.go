@@ -46,6 +46,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		// Denied names, escapes, loops and permission errors are all
 		// "not here" to a browser; os.Root would otherwise surface some
 		// as 500s, and a 403 would confirm that a secret exists.
+		s.warnEscape(err)
 		http.NotFound(w, r)
 		return
 	}

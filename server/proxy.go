@@ -46,7 +46,7 @@ func newProxy(s *Server, target *url.URL) *proxy {
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { px.fail(s, w, r, err) },
-		ErrorLog:     s.log,
+		ErrorLog:     warningLog(s.log),
 	}
 	return px
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io/fs"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -188,10 +189,14 @@ const maxLinks = 40
 // what would really be opened: an innocent.txt → .env link inside the folder
 // is refused like .env itself. It walks the path one component at a time
 // with Lstat and Readlink, never leaving the root.
+//
+// A path that leads out of the root fails with a *fs.PathError wrapping
+// errEscapes and naming the last link followed, the one to tell the user of.
 func resolve(root *os.Root, name string) (string, error) {
 	var done []string
 	todo := strings.Split(name, "/")
 	links := 0
+	via := name // the last link followed
 	for len(todo) > 0 {
 		c := todo[0]
 		todo = todo[1:]
@@ -200,7 +205,7 @@ func resolve(root *os.Root, name string) (string, error) {
 			continue
 		case "..":
 			if len(done) == 0 {
-				return "", errEscapes
+				return "", &fs.PathError{Op: "resolve", Path: via, Err: errEscapes}
 			}
 			done = done[:len(done)-1]
 			continue
@@ -221,8 +226,9 @@ func resolve(root *os.Root, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		via = p
 		if filepath.IsAbs(target) || filepath.VolumeName(target) != "" {
-			return "", errEscapes
+			return "", &fs.PathError{Op: "resolve", Path: via, Err: errEscapes}
 		}
 		todo = append(strings.Split(filepath.ToSlash(target), "/"), todo...)
 	}
@@ -230,4 +236,31 @@ func resolve(root *os.Root, name string) (string, error) {
 		return ".", nil
 	}
 	return path.Join(done...), nil
+}
+
+// warnEscape logs, once per link, that a request was refused (404) because
+// it went through a symbolic link out of the folder. To the user that link
+// is part of the site, the 404 is a mystery, and the fix is a flag.
+func (s *Server) warnEscape(err error) {
+	var pe *fs.PathError
+	if !errors.Is(err, errEscapes) || !errors.As(err, &pe) {
+		return
+	}
+	if _, seen := s.warned.LoadOrStore("link "+pe.Path, struct{}{}); seen {
+		return
+	}
+	link := filepath.Join(s.dir, filepath.FromSlash(pe.Path))
+	target, _ := os.Readlink(link)
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(link), target)
+	}
+	s.log.Printf("warning: %s leads out of %s (a symbolic link to %s), so requests through it get 404; to serve that folder, add --mount /%s=%s",
+		link, s.dir, target, path.Base(pe.Path), target)
+}
+
+// warningLog is l for what the standard library logs on its own (a proxied
+// body cut short, a failed TLS handshake): those lines are warnings, and
+// every warning line says so.
+func warningLog(l *log.Logger) *log.Logger {
+	return log.New(l.Writer(), l.Prefix()+"warning: ", l.Flags())
 }

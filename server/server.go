@@ -56,6 +56,12 @@ type Options struct {
 	// ErrorLog receives warnings about pages that could not be injected
 	// and files that could not be read. If nil, log.Default() is used.
 	ErrorLog *log.Logger
+	// OnTrigger, if not nil, is called after a program on this machine
+	// asked for a reload with POST /__hotserve/reload, with the paths it
+	// named (none for every page), so that the reload can be logged as a
+	// file change is. With NoReload the request gets 404 and nothing
+	// reloads, but OnTrigger is still called, so that the log can say why.
+	OnTrigger func(paths []string)
 	// MaxStreams caps the event streams open at once; more are answered
 	// 503. Zero means DefaultMaxStreams. A program that serves many
 	// browsers on purpose, and has raised its open-file limit, can raise it.
@@ -299,7 +305,7 @@ var scripts = map[string]asset{
 }
 
 func (s *Server) serveReserved(w http.ResponseWriter, r *http.Request, rest string) {
-	if s.opts.NoReload {
+	if s.opts.NoReload && rest != "reload" {
 		http.NotFound(w, r)
 		return
 	}

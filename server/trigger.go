@@ -57,8 +57,15 @@ func (s *Server) serveTrigger(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 bad request: "+err.Error()+`; send nothing, or {"paths": ["css/site.css"]}`, http.StatusBadRequest)
 		return
 	}
-	s.Reload(paths...)
-	w.WriteHeader(http.StatusNoContent)
+	if s.opts.NoReload {
+		http.Error(w, "404 page not found: reloading is off (--no-reload)", http.StatusNotFound)
+	} else {
+		s.Reload(paths...)
+		w.WriteHeader(http.StatusNoContent)
+	}
+	if s.opts.OnTrigger != nil {
+		s.opts.OnTrigger(paths)
+	}
 }
 
 // triggerPaths parses a trigger's body into clean URL paths without the

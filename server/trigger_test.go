@@ -87,3 +87,36 @@ func TestTriggerNeedsLoopback(t *testing.T) {
 		t.Errorf("a trigger from another machine got %d (build %d → %d), want 403 and no change", rec.Code, build, s.Build())
 	}
 }
+
+func TestOnTrigger(t *testing.T) {
+	for _, noReload := range []bool{false, true} {
+		var calls [][]string
+		s, err := New("", Options{NoReload: noReload, OnTrigger: func(paths []string) { calls = append(calls, paths) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		build := s.Build()
+		want := map[bool]int{false: 204, true: 404}[noReload]
+		for _, body := range []string{`{"paths": ["css/site.css"]}`, "", `["not", "this"]`} {
+			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/__hotserve/reload", strings.NewReader(body))
+			req.RemoteAddr = "127.0.0.1:5000"
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if body != `["not", "this"]` && rec.Code != want {
+				t.Errorf("NoReload %v: got %d, want %d", noReload, rec.Code, want)
+			}
+		}
+		// A refused request (another machine) is not announced either.
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/__hotserve/reload", nil)
+		req.RemoteAddr = "192.0.2.7:5000"
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		s.Close()
+		if len(calls) != 2 || len(calls[0]) != 1 || calls[0][0] != "css/site.css" || len(calls[1]) != 0 {
+			t.Errorf("NoReload %v: got calls %q, want one with css/site.css and one with no paths", noReload, calls)
+		}
+		if noReload && (s.Build() != build || rec.Code != 403) {
+			t.Errorf("NoReload: the build went from %d to %d and another machine got %d, want no change and 403", build, s.Build(), rec.Code)
+		}
+	}
+}

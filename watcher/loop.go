@@ -161,7 +161,7 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 			if !ok {
 				return nil
 			}
-			l.log.Printf("watch %s: %v", l.name, err)
+			l.log.Printf("warning: watch %s: %v", l.name, err)
 			if errors.Is(err, fsnotify.ErrEventOverflow) && l.rescan() {
 				arm()
 			}
@@ -207,7 +207,7 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 		fi, err := os.Lstat(ev.Name)
 		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			if err := l.follow(ev.Name, func(rel string, _ fs.DirEntry) { l.mark(rel, true) }); err != nil {
-				l.log.Print(err)
+				l.log.Printf("warning: %v", err)
 			}
 		}
 		if err == nil && fi.IsDir() {
@@ -219,7 +219,7 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 			delete(l.polled, ev.Name)
 			err := l.walk(ev.Name, func(rel string, _ fs.DirEntry) { l.mark(rel, true) })
 			if err != nil {
-				l.log.Print(err)
+				l.log.Printf("warning: %v", err)
 			}
 		}
 	}
@@ -306,7 +306,7 @@ func (l *loop) walk(top string, visit func(rel string, d fs.DirEntry)) error {
 			return nil
 		}
 		if err != nil {
-			l.log.Printf("watch %s: %v", l.display(rel), unwrapPath(err))
+			l.log.Printf("warning: watch %s: %v", l.display(rel), unwrapPath(err))
 			return nil
 		}
 		if ignored(rel, l.globs) {
@@ -363,7 +363,7 @@ func (l *loop) watchDir(path, rel string, d fs.DirEntry) error {
 	if err != nil {
 		err = fmt.Errorf("watch %s: %w", l.display(rel), unwrapPath(err))
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
-			l.log.Print(err)
+			l.log.Printf("warning: %v", err)
 			return fs.SkipDir
 		}
 		return err
@@ -411,7 +411,7 @@ func (l *loop) follow(link string, visit func(rel string, d fs.DirEntry)) error 
 	}
 	des, err := os.ReadDir(link)
 	if err != nil {
-		l.log.Printf("watch %s: %v", l.display(rel), unwrapPath(err))
+		l.log.Printf("warning: watch %s: %v", l.display(rel), unwrapPath(err))
 		return nil
 	}
 	for _, de := range des {
@@ -444,7 +444,7 @@ func (l *loop) rescan() bool {
 		}
 	})
 	if err != nil {
-		l.log.Print(err)
+		l.log.Printf("warning: %v", err)
 	}
 	return len(l.pending) > 0
 }

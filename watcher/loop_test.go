@@ -128,7 +128,7 @@ func TestWalkReportsRefusedWatches(t *testing.T) {
 		{
 			name:      "a directory that vanished is logged and skipped",
 			err:       &fs.PathError{Op: "inotify_add_watch", Path: "b", Err: syscall.ENOENT},
-			wantLog:   "watch site/b: no such file or directory",
+			wantLog:   "warning: watch site/b: no such file or directory",
 			wantAdded: []string{".", "a", "c"},
 		},
 	}

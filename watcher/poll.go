@@ -177,7 +177,7 @@ func (l *loop) reroot() bool {
 		}
 	})
 	if err != nil {
-		l.log.Print(err)
+		l.log.Printf("warning: %v", err)
 	}
 	l.log.Printf("watch %s: the folder is back; watching it again", l.name)
 	if l.onRoot != nil {
