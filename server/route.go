@@ -35,8 +35,15 @@ type Backend struct {
 	// folder given to New is then only watched, not served.
 	Path string
 	// URL is the backend's address, e.g. http://127.0.0.1:3000. A path in
-	// it is put in front of the request's path.
+	// it is put in front of the request's path (http://127.0.0.1:3000/app/
+	// sends / to /app/), and taken off again in the URLs the backend sends
+	// back in Location, Content-Location, Refresh and cookie paths.
 	URL *url.URL
+	// Insecure skips verifying the certificate of an https URL. A backend
+	// on a loopback address (localhost, 127.0.0.0/8, ::1) is never
+	// verified: it is the developer's own process, often with a
+	// self-signed certificate.
+	Insecure bool
 }
 
 // route is one mount or backend.
@@ -139,7 +146,7 @@ func (s *Server) addRoutes() error {
 		if b.URL == nil || (b.URL.Scheme != "http" && b.URL.Scheme != "https") || b.URL.Host == "" {
 			return fmt.Errorf("backend %v: not an http or https URL with a host", b.URL)
 		}
-		px := newProxy(s, b.URL)
+		px := newProxy(s, b)
 		s.routes = append(s.routes, route{prefix: p, backend: px})
 		if p == "" && !s.opts.NoReload {
 			s.gate = &gate{s: s, backend: px}
