@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"html"
 	"io"
 	"mime"
@@ -234,7 +233,8 @@ func (px *proxy) fail(s *Server, w http.ResponseWriter, r *http.Request, err err
 	untrusted := errors.As(err, &cert)
 	if !px.down.Swap(true) {
 		if untrusted {
-			s.log.Printf("warning: backend %s: %v", px.target.Redacted(), untrustedError(err))
+			s.log.Printf("warning: backend %s: certificate not trusted: %v", px.target.Redacted(), err)
+			s.log.Printf("hint: %s", untrustedHint)
 		} else {
 			s.log.Printf("warning: backend %s does not answer: %v; pages wait for it (is it running?)", px.target.Redacted(), err)
 		}
@@ -263,12 +263,6 @@ func (px *proxy) fail(s *Server, w http.ResponseWriter, r *http.Request, err err
 // untrustedHint says what to do about a refused certificate. Waiting would
 // not help: the backend answers, and will answer with the same certificate.
 const untrustedHint = "hotserve verifies the certificates of backends that are not on a loopback address: restart it with --proxy-insecure (or HOTSERVE_PROXY_INSECURE=1; Backend.Insecure in Go) to skip the check, or give the backend a certificate this machine trusts"
-
-// untrustedError says why a backend's certificate was refused and what to
-// do about it.
-func untrustedError(err error) error {
-	return fmt.Errorf("certificate not trusted (%w); %s", err, untrustedHint)
-}
 
 // untrustedPage is shown instead of the waiting page when the backend's
 // certificate is refused. The details are in the terminal.
