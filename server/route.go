@@ -25,10 +25,17 @@ type Mount struct {
 // out as it came, path included (/api/users stays /api/users), with the
 // backend's own host as Host, since that is what most apps expect; the
 // browser's host is in X-Forwarded-Host, and X-Forwarded-For and
-// X-Forwarded-Proto are set too. Its HTML pages get the reload script;
-// everything else, WebSocket upgrades and event streams included, passes
-// through untouched and unbuffered. While it does not answer, a navigation
-// gets a page that waits for it and then reloads itself.
+// X-Forwarded-Proto are set too. Its HTML pages, error pages included, get
+// the reload script; everything else, WebSocket upgrades and event streams
+// included, passes through untouched and unbuffered, but for a few headers
+// that would take the browser off the Server: URLs in Location,
+// Content-Location and Refresh that point at the backend itself, and
+// cookie Domains that name its host. While it does not answer, a
+// navigation gets a page that waits for it and then reloads itself.
+//
+// When a Backend serves every path, the folder given to New holds its
+// sources, and a Change reloads every page unless each changed path is a
+// stylesheet or image the backend served under that URL path.
 type Backend struct {
 	// Path is the URL path prefix whose requests go to the backend, e.g.
 	// "/api". "" or "/" sends every request that no Mount claims, and the
