@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,12 +13,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/urfave/cli/v2"
 )
 
 // appPage is what the test backend serves.
@@ -277,4 +281,117 @@ func TestProxyOverHTTP2ForwardsHeaders(t *testing.T) {
 	default:
 		t.Error("the backend saw no request")
 	}
+}
+
+func TestProxyInsecureFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  string
+		want bool
+	}{
+		{name: "off by default", args: []string{"--proxy", "https://dev.example.test:8443"}},
+		{name: "the flag sets it for every backend", args: []string{"--proxy-insecure", "--proxy", "https://dev.example.test:8443", "--proxy", "/api=https://api.example.test"}, want: true},
+		{name: "so does the environment", args: []string{"--proxy", "https://dev.example.test:8443"}, env: "true", want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv("HOTSERVE_PROXY_INSECURE", tt.env)
+			}
+			var stderr bytes.Buffer
+			app := newApp(surroundings{stdout: io.Discard, stderr: &stderr})
+			var cfg *config
+			app.Action = func(c *cli.Context) (err error) {
+				cfg, err = parse(c)
+				return err
+			}
+			if err := app.Run(append(append([]string{"hotserve"}, tt.args...), t.TempDir())); err != nil {
+				t.Fatalf("%v %s", err, stderr.String())
+			}
+			if len(cfg.opts.Backends) == 0 {
+				t.Fatal("no backends")
+			}
+			for _, b := range cfg.opts.Backends {
+				if b.Insecure != tt.want {
+					t.Errorf("backend %s: got Insecure %v, want %v", b.URL, b.Insecure, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestProxyRedirectAndCookieStayOnHotserve(t *testing.T) {
+	b := browser(t)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			// An app that names its own address, as many build absolute
+			// URLs from Host.
+			w.Header().Add("Set-Cookie", "session=abc; Domain=127.0.0.1; Path=/; SameSite=Lax")
+			http.Redirect(w, r, "http://"+r.Host+"/account", http.StatusFound)
+			return
+		}
+		session := "none"
+		if c, err := r.Cookie("session"); err == nil {
+			session = c.Value
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html><head><title>account</title></head><body><p id="session">`+session+`</p></body></html>`)
+	}))
+	t.Cleanup(app.Close)
+	in := startInProcess(t, "--proxy", app.URL, t.TempDir())
+	u, _ := url.Parse(in.url)
+	// The browser knows hotserve as localhost; the app's cookie names
+	// 127.0.0.1, which the browser would not keep for localhost.
+	local := "http://localhost:" + u.Port()
+	tab := openTab(t, b, local+"/login")
+	if got := eval[string](t, tab, `location.href`); got != local+"/account" {
+		t.Errorf("the redirect went to %s, want %s/account", got, local)
+	}
+	if got := eval[string](t, tab, `document.getElementById("session").textContent`); got != "abc" {
+		t.Errorf("the app got session %q, want the cookie it set", got)
+	}
+}
+
+func TestProxyStreamedShellShowsBeforeTheRest(t *testing.T) {
+	b := browser(t)
+	release := make(chan struct{})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		// A shell far shorter than 512 bytes, then a long computation.
+		io.WriteString(w, `<!doctype html><html><head><title>shell</title></head><body><h1 id="title">loading</h1>`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, `<p id="rest">done</p></body></html>`)
+	}))
+	t.Cleanup(app.Close)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	in := startInProcess(t, "--proxy", app.URL, t.TempDir())
+	tab, cancel := chromedp.NewContext(b)
+	t.Cleanup(cancel)
+	// Navigate without waiting for the load event, which cannot come
+	// while the app holds the rest back.
+	eval[string](t, tab, `location.href = `+strconv.Quote(in.url+"/"))
+	// Each evaluation is bounded: while no response has come, the tab
+	// has no document to evaluate in, and Chromium does not answer.
+	shown := `document.getElementById("title")?.textContent === "loading" && document.readyState === "loading" && window.__hotserve?.state === "connected"`
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ectx, ecancel := context.WithTimeout(tab, time.Second)
+		ok, err := chromedp.Run(ectx, chromedp.Evaluate[bool](shown))
+		ecancel()
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shell was not shown, with a connected client, while the app held the rest back (last error: %v)", err)
+		}
+	}
+	unblock()
+	waitJS(t, tab, `document.getElementById("rest")?.textContent === "done" && document.readyState === "complete"`)
 }
