@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -240,7 +241,7 @@ var pauseAfter = 50 * time.Millisecond
 // Until decided, a Read that finds nothing new within pauseAfter, once
 // something has arrived, ends the input for the search (io.EOF, once): the
 // point is then chosen from what the browser would have too, which the
-// tokenizer reads as a page cut short (a tag cut in two is text to it, so
+// tokenizer reads as a page cut short (a tag cut in two ends its tokens, so
 // the point never falls inside one). Reads after that wait as long as it
 // takes.
 type arrivals struct {
@@ -248,6 +249,7 @@ type arrivals struct {
 	ack    chan struct{} // to it: the last chunk's bytes are used up
 	quit   chan struct{}
 	done   chan struct{}
+	buf    *[32 << 10]byte // the goroutine's; rest is a part of it
 
 	rest    []byte // what is left of the last chunk
 	err     error  // the source's error, once it came
@@ -261,8 +263,12 @@ type chunk struct {
 	err error
 }
 
+// chunkBuffers holds the goroutines' buffers between pages.
+var chunkBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
 func arrive(src io.Reader) *arrivals {
 	a := &arrivals{chunks: make(chan chunk), ack: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+	a.buf = chunkBuffers.Get().(*[32 << 10]byte)
 	go a.run(src)
 	return a
 }
@@ -271,11 +277,10 @@ func arrive(src io.Reader) *arrivals {
 // it is used before reading again.
 func (a *arrivals) run(src io.Reader) {
 	defer close(a.done)
-	buf := make([]byte, 32<<10)
 	for {
-		n, err := src.Read(buf)
+		n, err := src.Read(a.buf[:])
 		select {
-		case a.chunks <- chunk{buf[:n], err}:
+		case a.chunks <- chunk{a.buf[:n], err}:
 		case <-a.quit:
 			return
 		}
@@ -290,15 +295,13 @@ func (a *arrivals) run(src io.Reader) {
 	}
 }
 
-func (a *arrivals) Read(p []byte) (int, error) {
-	for len(a.rest) == 0 {
-		if a.err != nil {
-			return 0, a.err
-		}
+// fill waits until rest holds bytes or err is set. It returns false if the
+// search's wait ran out first.
+func (a *arrivals) fill() bool {
+	for len(a.rest) == 0 && a.err == nil {
 		c, ok := a.next()
 		if !ok {
-			a.patient, a.paused = true, true
-			return 0, io.EOF
+			return false
 		}
 		a.rest, a.err = c.b, c.err
 		a.got = a.got || len(c.b) > 0
@@ -306,12 +309,48 @@ func (a *arrivals) Read(p []byte) (int, error) {
 			a.ack <- struct{}{}
 		}
 	}
-	n := copy(p, a.rest)
+	return true
+}
+
+// use drops n used bytes from rest, and lets the goroutine read on once
+// the chunk is used up.
+func (a *arrivals) use(n int) {
 	a.rest = a.rest[n:]
 	if len(a.rest) == 0 && a.err == nil {
 		a.ack <- struct{}{}
 	}
+}
+
+func (a *arrivals) Read(p []byte) (int, error) {
+	if !a.fill() {
+		a.patient, a.paused = true, true
+		return 0, io.EOF
+	}
+	if len(a.rest) == 0 {
+		return 0, a.err
+	}
+	n := copy(p, a.rest)
+	a.use(n)
 	return n, nil
+}
+
+// WriteTo copies the rest of the page, once the point is decided, straight
+// from the goroutine's buffer: io.Copy would allocate one more.
+func (a *arrivals) WriteTo(w io.Writer) (int64, error) {
+	a.patient = true
+	var total int64
+	for a.fill() && len(a.rest) > 0 {
+		n, err := w.Write(a.rest)
+		total += int64(n)
+		a.use(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	if a.err == io.EOF {
+		return total, nil
+	}
+	return total, a.err
 }
 
 // next waits for the next chunk; ok is false if the search's wait ran out.
@@ -336,6 +375,8 @@ func (a *arrivals) decided() { a.patient = true }
 func (a *arrivals) stop() {
 	close(a.quit)
 	<-a.done
+	a.rest = nil
+	chunkBuffers.Put(a.buf)
 }
 
 // flushWriter writes the header before the first byte and flushes after
