@@ -108,10 +108,9 @@ func (px *proxy) toBrowser(in *http.Request, res *http.Response) {
 	if v := h.Get("Refresh"); v != "" {
 		h.Set("Refresh", px.refreshToBrowser(in, v))
 	}
-	if cookies := h.Values("Set-Cookie"); len(cookies) > 0 {
-		for i, c := range cookies {
-			cookies[i] = px.cookieToBrowser(c)
-		}
+	cookies := h.Values("Set-Cookie") // the header's own slice: edited in place
+	for i, c := range cookies {
+		cookies[i] = px.cookieToBrowser(c)
 	}
 	if res.StatusCode >= 200 && h.Get("Cache-Control") == "" && h.Get("Expires") == "" {
 		h.Set("Cache-Control", "no-cache")
