@@ -149,6 +149,8 @@ func newApp(sys surroundings) *cli.App {
 				"look for changes every `DUR` instead of using file events, e.g. 500ms (chosen by itself on NFS, SMB, FUSE and 9p)"),
 			&cli.StringSliceFlag{Name: "proxy", EnvVars: env("PROXY"),
 				Usage: "pass requests to a running app and inject into its pages: URL for every path (DIR is then only watched), or /PREFIX=URL for one path prefix (repeatable), e.g. --proxy http://127.0.0.1:3000 or --proxy /api=http://127.0.0.1:3000; localhost:3000 and :3000 mean http://localhost:3000"},
+			&cli.BoolFlag{Name: "proxy-insecure", EnvVars: env("PROXY_INSECURE"),
+				Usage: "do not verify the certificates of https --proxy backends (those on localhost, 127.0.0.0/8 or ::1 never are)"},
 			&cli.StringSliceFlag{Name: "watch", EnvVars: env("WATCH"),
 				Usage: "another folder (not a file) whose changes reload every page, e.g. templates or sources (repeatable)"},
 			&cli.StringSliceFlag{Name: "mount", EnvVars: env("MOUNT"),
@@ -310,6 +312,7 @@ func parseRoutes(c *cli.Context, cfg *config) error {
 		if err != nil {
 			return err
 		}
+		b.Insecure = c.Bool("proxy-insecure")
 		cfg.opts.Backends = append(cfg.opts.Backends, b)
 	}
 	for _, v := range c.StringSlice("mount") {
@@ -611,9 +614,6 @@ func serve(c *cli.Context, sys surroundings) error {
 				}
 			}
 		}
-		// A folder behind a backend holds sources and templates, not the
-		// URLs the browser loads: its changes reload every page.
-		full := cfg.proxiesAll()
 		for _, m := range cfg.opts.Mounts {
 			prefix := strings.Trim(m.Path, "/") + "/"
 			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir),
@@ -639,7 +639,10 @@ func serve(c *cli.Context, sys surroundings) error {
 		}
 		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir),
 			OnChange: func(b watcher.Batch) {
-				srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime, Full: full})
+				// Behind a backend that serves every path, the server
+				// reloads every page unless all the paths are stylesheets
+				// or images the backend served under the same URL path.
+				srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime})
 				logChange(logger, srv, b.Paths)
 			},
 		}))

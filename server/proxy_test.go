@@ -9,12 +9,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,7 +93,11 @@ func TestProxyInjectsIntoBackendPages(t *testing.T) {
 		{name: "a page fetched by script is untouched", body: page, header: []string{"Sec-Fetch-Dest", "empty"}},
 		{name: "a gzip fragment fetched by script passes through still encoded", body: fragment, encoding: "gzip", header: []string{"Sec-Fetch-Dest", "empty"}},
 		{name: "a gzip fragment with no Sec-Fetch-Dest is decoded but not injected", body: fragment, encoding: "gzip", decoded: true},
-		{name: "an HTML 404 is untouched", body: page, status: 404},
+		{name: "an HTML 404 page gets the tag and keeps its status", body: page, status: 404, inject: true},
+		{name: "an HTML 500 page gets the tag and keeps its status", body: page, encoding: "gzip", status: 500, inject: true},
+		{name: "an HTML 404 fetched by script is untouched", body: page, status: 404, header: []string{"Sec-Fetch-Dest", "empty"}},
+		{name: "an HTML 204 is untouched", body: "", status: 204},
+		{name: "an HTML redirect's body is untouched", body: page, status: 302},
 		{name: "JSON is untouched", body: `{"a":1}`, ctype: "application/json"},
 		{name: "a page that says it is already injected is left alone", body: "<!doctype html><html><head><script src=\"/__hotserve/client.js\" data-build=\"1\" async></script></head></html>"},
 	}
@@ -440,5 +448,334 @@ func TestCORSPreflightGoesWhereItsRequestGoes(t *testing.T) {
 				t.Errorf("got %d, answered by the backend %v, want %v", r.status, got, tc.backend)
 			}
 		})
+	}
+}
+
+func TestProxyMapsBackendURLsToTheBrowsersOrigin(t *testing.T) {
+	var self string // the backend's own origin, known once it listens
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		switch r.URL.Path {
+		case "/api/login":
+			h.Set("Location", self+"/api/home?x=1#top")
+			h.Set("Content-Location", self+"/api/login.html")
+			h.Set("Refresh", "3; url="+self+"/api/later")
+			w.WriteHeader(http.StatusFound)
+		case "/api/away":
+			h.Set("Location", "http://other.example/x")
+			h.Set("Content-Location", "/api/relative")
+			h.Set("Refresh", "1; URL='"+strings.Replace(self, "http:", "https:", 1)+"/x'")
+			w.WriteHeader(http.StatusSeeOther)
+		}
+	})
+	ts := httptest.NewServer(app)
+	t.Cleanup(ts.Close)
+	self = ts.URL
+	u, _ := url.Parse(ts.URL)
+	dir := site(t, map[string]string{"index.html": page})
+	_, base := start(t, dir, Options{Backends: []Backend{{Path: "/api", URL: u}}})
+
+	resp := get(t, base+"/api/login")
+	for k, want := range map[string]string{
+		"Location":         base + "/api/home?x=1#top",
+		"Content-Location": base + "/api/login.html",
+		"Refresh":          "3; url=" + base + "/api/later",
+	} {
+		if got := resp.header.Get(k); got != want {
+			t.Errorf("got %s %q, want %q", k, got, want)
+		}
+	}
+	// Another origin (another host, or the backend's address with another
+	// scheme) and relative URLs stay as they are.
+	resp = get(t, base+"/api/away")
+	for k, want := range map[string]string{
+		"Location":         "http://other.example/x",
+		"Content-Location": "/api/relative",
+		"Refresh":          "1; URL='" + strings.Replace(self, "http:", "https:", 1) + "/x'",
+	} {
+		if got := resp.header.Get(k); got != want {
+			t.Errorf("got %s %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestProxyCookieNamingTheBackendsHostRoundTrips(t *testing.T) {
+	var seen atomic.Value
+	seen.Store("")
+	back := backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			// What an app writes when it names the host it runs on.
+			w.Header().Add("Set-Cookie", "session=abc; Domain="+strings.Split(r.Host, ":")[0]+"; Path=/; HttpOnly")
+			http.Redirect(w, r, "http://"+r.Host+"/account", http.StatusFound)
+			return
+		}
+		if c, err := r.Cookie("session"); err == nil {
+			seen.Store(c.Value)
+		}
+		io.WriteString(w, "account")
+	}))
+	_, base := start(t, "", Options{Backends: []Backend{{URL: back}}})
+	// The browser knows hotserve as localhost, the backend is 127.0.0.1:
+	// a cookie for Domain=127.0.0.1 would not be stored for localhost.
+	addr := strings.TrimPrefix(base, "http://")
+	_, port, _ := net.SplitHostPort(addr)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+	t.Cleanup(client.CloseIdleConnections)
+	resp, err := client.Get("http://localhost:" + port + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got, want := resp.Request.URL.String(), "http://localhost:"+port+"/account"; got != want {
+		t.Errorf("the redirect went to %s, want %s", got, want)
+	}
+	if string(body) != "account" || seen.Load() != "abc" {
+		t.Errorf("got %q with cookie %q at the backend, want the cookie back", body, seen.Load())
+	}
+}
+
+func TestProxyBasePath(t *testing.T) {
+	var self string
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/app/":
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, page)
+		case "/app/login":
+			w.Header().Add("Set-Cookie", "s=1; Path=/app/admin")
+			http.Redirect(w, r, "/app/admin/", http.StatusFound)
+		case "/app/logout":
+			http.Redirect(w, r, self+"/app", http.StatusFound)
+		case "/app/elsewhere":
+			http.Redirect(w, r, "/other/", http.StatusFound)
+		default:
+			http.Error(w, "not here: "+r.URL.Path, http.StatusNotFound)
+		}
+	})
+	ts := httptest.NewServer(app)
+	t.Cleanup(ts.Close)
+	self = ts.URL
+	u, _ := url.Parse(ts.URL + "/app/")
+	_, base := start(t, "", Options{Backends: []Backend{{URL: u}}})
+
+	if resp := get(t, base+"/", "Sec-Fetch-Dest", "document"); resp.status != 200 || uninject(t, resp.body) != page {
+		t.Errorf("/ got %d %q, want the app's page at /app/", resp.status, resp.body)
+	}
+	resp := get(t, base+"/login")
+	if got := resp.header.Get("Location"); got != "/admin/" {
+		t.Errorf("got Location %q, want /admin/", got)
+	}
+	if got := resp.header.Get("Set-Cookie"); got != "s=1; Path=/admin" {
+		t.Errorf("got Set-Cookie %q, want the path mapped back", got)
+	}
+	if got := get(t, base+"/logout").header.Get("Location"); got != base+"/" {
+		t.Errorf("got Location %q, want %s/", got, base)
+	}
+	if got := get(t, base+"/elsewhere").header.Get("Location"); got != "/other/" {
+		t.Errorf("a path outside the base: got Location %q, want it unchanged", got)
+	}
+}
+
+func TestProxyTrustsLoopbackTLSBackends(t *testing.T) {
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(ts.Close)
+	u, _ := url.Parse(ts.URL)
+	_, base := start(t, "", Options{Backends: []Backend{{URL: u}}})
+	resp := get(t, base+"/", "Sec-Fetch-Dest", "document")
+	if resp.status != 200 || uninject(t, resp.body) != page {
+		t.Errorf("got %d %q, want the backend's page with the tag", resp.status, resp.body)
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"127.8.9.10", true},
+		{"::1", true},
+		{"::ffff:127.0.0.1", true},
+		{"localhost", true},
+		{"LocalHost.", true},
+		{"192.168.1.20", false},
+		{"10.0.0.1", false},
+		{"::", false},
+		{"dev.example.test", false},
+		{"localhost.example.com", false},
+		{"127.0.0.1.nip.io", false},
+	}
+	for _, tt := range tests {
+		if got := loopback(tt.host); got != tt.want {
+			t.Errorf("loopback(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}
+
+// untrustedBackend starts a TLS backend that the proxy reaches under the
+// name dev.example.test, which is not a loopback address; the dial is
+// redirected to 127.0.0.1, so nothing leaves the machine.
+func untrustedBackend(t *testing.T, insecure bool) (string, *bytes.Buffer) {
+	t.Helper()
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(ts.Close)
+	addr := ts.Listener.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	u, _ := url.Parse("https://dev.example.test:" + port)
+	var logged bytes.Buffer
+	s, base := start(t, "", Options{Backends: []Backend{{URL: u, Insecure: insecure}}, ErrorLog: log.New(&logged, "", 0)})
+	s.routes[0].backend.tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	return base, &logged
+}
+
+func TestProxyVerifiesOtherTLSBackends(t *testing.T) {
+	base, logged := untrustedBackend(t, false)
+	resp := get(t, base+"/", "Sec-Fetch-Dest", "document")
+	if resp.status != 502 || !strings.Contains(resp.body, "--proxy-insecure") || strings.Contains(resp.body, "waiting.js") {
+		t.Errorf("got %d %q, want a page naming --proxy-insecure that does not wait", resp.status, resp.body)
+	}
+	if resp := get(t, base+"/app.js", "Sec-Fetch-Dest", "script"); resp.status != 502 || !strings.Contains(resp.body, "--proxy-insecure") {
+		t.Errorf("a script got %d %q, want a 502 naming --proxy-insecure", resp.status, resp.body)
+	}
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "warning: backend https://dev.example.test:") || !strings.Contains(lines[0], "certificate not trusted: tls: failed to verify certificate") ||
+		!strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], "--proxy-insecure") {
+		t.Errorf("got log %q, want a warning about the certificate and a hint naming --proxy-insecure, once", lines)
+	}
+}
+
+func TestProxyInsecureSkipsTheCheck(t *testing.T) {
+	base, _ := untrustedBackend(t, true)
+	resp := get(t, base+"/", "Sec-Fetch-Dest", "document")
+	if resp.status != 200 || uninject(t, resp.body) != page {
+		t.Errorf("got %d %q, want the backend's page", resp.status, resp.body)
+	}
+}
+
+func TestProxyAssetsAreSwappedAndNeverHeuristicallyCached(t *testing.T) {
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC).Format(http.TimeFormat)
+	s, base := proxied(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Last-Modified", old)
+		switch r.URL.Path {
+		case "/css/site.css":
+			h.Set("Content-Type", "text/css")
+		case "/logo.png":
+			h.Set("Content-Type", "image/png")
+		case "/hashed.css":
+			h.Set("Content-Type", "text/css")
+			h.Set("Cache-Control", "max-age=31536000, immutable")
+		default:
+			h.Set("Content-Type", "text/html")
+		}
+		io.WriteString(w, "x")
+	}))
+	if got := get(t, base+"/css/site.css").header.Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("a stylesheet with only Last-Modified got Cache-Control %q, want no-cache", got)
+	}
+	if got := get(t, base+"/hashed.css").header.Get("Cache-Control"); got != "max-age=31536000, immutable" {
+		t.Errorf("the app's own Cache-Control became %q", got)
+	}
+	get(t, base+"/logo.png")
+	st := openStream(t, base)
+	st.Next(t, 5*time.Second)
+	tests := []struct {
+		paths  []string
+		reload bool
+	}{
+		{[]string{"css/site.css"}, false},
+		{[]string{"css/site.css", "logo.png"}, false},
+		{[]string{"css/other.css"}, true}, // never served: a source, maybe
+		{[]string{"css/site.css", "app.py"}, true},
+		{[]string{"index.html"}, true}, // served, but as a page
+	}
+	for _, tt := range tests {
+		s.Reload(tt.paths...)
+		ev := st.Next(t, 5*time.Second)
+		if ev.Data.Reload != tt.reload || !slices.Equal(ev.Data.Paths, tt.paths) {
+			t.Errorf("for %q got %s, want reload %v with the paths", tt.paths, ev.Raw, tt.reload)
+		}
+	}
+}
+
+func TestProxyDoesNotHoldAStreamedShell(t *testing.T) {
+	const shell = "<!doctype html><html><head><title>shell</title>"
+	release := make(chan struct{})
+	_, base := proxied(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, shell) // far fewer than 512 bytes
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, "</head><body>done</body></html>")
+	}))
+	defer close(release)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/", nil)
+	req.Header.Set("Sec-Fetch-Dest", "document")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("no response while the backend pauses: %v", err)
+	}
+	defer resp.Body.Close()
+	want := "<!doctype html><html><head>" + string(inject.TagWithNonce(0, ""))
+	want = want[:strings.Index(want, `data-build="`)]
+	got := make([]byte, 0, 512)
+	buf := make([]byte, 512)
+	for !strings.Contains(string(got), "<title>shell</title>") {
+		n, err := resp.Body.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			t.Fatalf("after %q: %v (the shell was held)", got, err)
+		}
+	}
+	if !strings.HasPrefix(string(got), want) {
+		t.Errorf("got %q, want the shell with the tag after <head>", got)
+	}
+}
+
+// BenchmarkWrap measures Wrap injecting into a 2 KB page that a handler
+// writes in one piece, without the network: the page goes through the
+// pipe, the reading goroutine and the tokenizer.
+func BenchmarkWrap(b *testing.B) {
+	page := "<!doctype html>\n<html><head><title>b</title></head><body>" + strings.Repeat("<p>lorem ipsum dolor sit amet</p>\n", 60) + "</body></html>\n"
+	s, err := New("", Options{ErrorLog: log.New(io.Discard, "", 0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Host = "localhost"
+	req.Header.Set("Sec-Fetch-Dest", "document")
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(&discard{h: http.Header{}}, req)
 	}
 }

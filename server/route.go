@@ -25,18 +25,32 @@ type Mount struct {
 // out as it came, path included (/api/users stays /api/users), with the
 // backend's own host as Host, since that is what most apps expect; the
 // browser's host is in X-Forwarded-Host, and X-Forwarded-For and
-// X-Forwarded-Proto are set too. Its HTML pages get the reload script;
-// everything else, WebSocket upgrades and event streams included, passes
-// through untouched and unbuffered. While it does not answer, a navigation
-// gets a page that waits for it and then reloads itself.
+// X-Forwarded-Proto are set too. Its HTML pages, error pages included, get
+// the reload script; everything else, WebSocket upgrades and event streams
+// included, passes through untouched and unbuffered, but for a few headers
+// that would take the browser off the Server: URLs in Location,
+// Content-Location and Refresh that point at the backend itself, and
+// cookie Domains that name its host. While it does not answer, a
+// navigation gets a page that waits for it and then reloads itself.
+//
+// When a Backend serves every path, the folder given to New holds its
+// sources, and a Change reloads every page unless each changed path is a
+// stylesheet or image the backend served under that URL path.
 type Backend struct {
 	// Path is the URL path prefix whose requests go to the backend, e.g.
 	// "/api". "" or "/" sends every request that no Mount claims, and the
 	// folder given to New is then only watched, not served.
 	Path string
 	// URL is the backend's address, e.g. http://127.0.0.1:3000. A path in
-	// it is put in front of the request's path.
+	// it is put in front of the request's path (http://127.0.0.1:3000/app/
+	// sends / to /app/), and taken off again in the URLs the backend sends
+	// back in Location, Content-Location, Refresh and cookie paths.
 	URL *url.URL
+	// Insecure skips verifying the certificate of an https URL. A backend
+	// on a loopback address (localhost, 127.0.0.0/8, ::1) is never
+	// verified: it is the developer's own process, often with a
+	// self-signed certificate.
+	Insecure bool
 }
 
 // route is one mount or backend.
@@ -139,7 +153,7 @@ func (s *Server) addRoutes() error {
 		if b.URL == nil || (b.URL.Scheme != "http" && b.URL.Scheme != "https") || b.URL.Host == "" {
 			return fmt.Errorf("backend %v: not an http or https URL with a host", b.URL)
 		}
-		px := newProxy(s, b.URL)
+		px := newProxy(s, b)
 		s.routes = append(s.routes, route{prefix: p, backend: px})
 		if p == "" && !s.opts.NoReload {
 			s.gate = &gate{s: s, backend: px}

@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/andybalholm/brotli"
 
@@ -26,11 +28,13 @@ import (
 //	http.ListenAndServe("127.0.0.1:8080", srv.Wrap(app))
 //	// and after templates change: srv.Reload()
 //
-// A response is injected when it is a 200 to a GET, says Content-Type
-// text/html and is for a page the browser will show (Sec-Fetch-Dest
-// document, iframe or none: not a fetch() or an htmx request), with the
-// rules and tokenizer used for files. It is streamed, not buffered: the
-// bytes before the insertion point are held (at most inject.MaxScan), the
+// A response is injected when it is a 200 or an error (4xx, 5xx) to a GET,
+// says Content-Type text/html and is for a page the browser will show
+// (Sec-Fetch-Dest document, iframe or none: not a fetch() or an htmx
+// request), with the rules and tokenizer used for files: an error page shown
+// in a tab reloads, too, once the fix is announced. It is streamed, not
+// buffered: the bytes before the insertion point are held (at most
+// inject.MaxScan, and no longer than pauseAfter once h stops writing), the
 // rest flows as h writes and flushes it. A gzip, deflate or br body is
 // decoded and sent without Content-Encoding. An injected page loses its
 // Content-Length, ETag and Content-MD5, which no longer match, and gets
@@ -94,6 +98,7 @@ type injectWriter struct {
 	s *Server
 
 	decided bool           // WriteHeader was called
+	code    int            // the status of an injected page
 	late    http.Header    // what Header returns once an injected page's header is decided
 	pw      *io.PipeWriter // non-nil when injecting
 	done    chan error     // the goroutine's result
@@ -139,14 +144,9 @@ func (iw *injectWriter) WriteHeader(code int) {
 		return
 	}
 	pr, pw := io.Pipe()
-	iw.pw, iw.done = pw, make(chan error, 1)
+	iw.pw, iw.done, iw.code = pw, make(chan error, 1), code
 	iw.late = iw.w.Header().Clone()
-	go func() {
-		err := iw.inject(pr, enc)
-		// Unblocks h if the body goes on past what was read.
-		pr.CloseWithError(errors.New("page already sent"))
-		iw.done <- err
-	}()
+	go func() { iw.done <- iw.inject(pr, enc) }()
 }
 
 func (iw *injectWriter) Write(p []byte) (int, error) {
@@ -187,15 +187,27 @@ func (iw *injectWriter) close(err error) error {
 
 // inject runs in the goroutine: it reads the body from pr, decodes it and
 // writes it to w with the tag.
-func (iw *injectWriter) inject(pr io.Reader, enc string) error {
+func (iw *injectWriter) inject(pr *io.PipeReader, enc string) error {
 	src, err := decoder(enc, pr)
 	if err != nil {
+		pr.CloseWithError(errPageSent)
 		return err
 	}
+	in := arrive(src)
+	defer func() {
+		// Unblocks h if the body goes on past what was read, and with it
+		// the goroutine reading it.
+		pr.CloseWithError(errPageSent)
+		in.stop()
+		if c, ok := src.(io.Closer); ok {
+			c.Close()
+		}
+	}()
 	h := iw.w.Header()
-	out := &flushWriter{w: iw.w, rc: http.NewResponseController(iw.w), header: func() { iw.sent = true; iw.w.WriteHeader(http.StatusOK) }}
+	out := &flushWriter{w: iw.w, rc: http.NewResponseController(iw.w), header: func() { iw.sent = true; iw.w.WriteHeader(iw.code) }}
 	tag := inject.TagWithNonce(iw.s.events.cur.Load().build, cspNonce(h))
-	_, err = inject.Stream(out, src, tag, func(p inject.Point) bool {
+	_, err = inject.Stream(out, in, tag, func(p inject.Point) bool {
+		in.decided()
 		ok := p.OK || p.Reason == inject.Fragment && navigation(iw.r)
 		if ok || enc != "" {
 			// The bytes change: the backend's length and validators
@@ -207,13 +219,164 @@ func (iw *injectWriter) inject(pr io.Reader, enc string) error {
 		}
 		return ok
 	})
-	if c, ok := src.(io.Closer); ok {
-		c.Close()
+	if err == nil && in.paused {
+		// The point was decided on what had arrived; the rest follows.
+		_, err = io.Copy(out, in)
 	}
 	if err == nil {
 		out.writeHeader()
 	}
 	return err
+}
+
+var errPageSent = errors.New("page already sent")
+
+// pauseAfter is how long the search for the insertion point waits for more
+// of a page once some of it has arrived and the backend has gone quiet: a
+// streamed page's shell must reach the browser while the rest is computed.
+var pauseAfter = 50 * time.Millisecond
+
+// arrivals reads a page in a goroutine of its own, so that the search for
+// the insertion point need not wait for bytes that may take long to come.
+// Until decided, a Read that finds nothing new within pauseAfter, once
+// something has arrived, ends the input for the search (io.EOF, once): the
+// point is then chosen from what the browser would have too, which the
+// tokenizer reads as a page cut short (a tag cut in two ends its tokens, so
+// the point never falls inside one). Reads after that wait as long as it
+// takes.
+type arrivals struct {
+	chunks chan chunk    // from the goroutine
+	ack    chan struct{} // to it: the last chunk's bytes are used up
+	quit   chan struct{}
+	done   chan struct{}
+	buf    *[32 << 10]byte // the goroutine's; rest is a part of it
+
+	rest    []byte // what is left of the last chunk
+	err     error  // the source's error, once it came
+	got     bool   // some bytes arrived
+	patient bool   // the point is decided: no more early ends
+	paused  bool   // the search's input was ended early
+}
+
+type chunk struct {
+	b   []byte
+	err error
+}
+
+// chunkBuffers holds the goroutines' buffers between pages.
+var chunkBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+func arrive(src io.Reader) *arrivals {
+	a := &arrivals{chunks: make(chan chunk), ack: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+	a.buf = chunkBuffers.Get().(*[32 << 10]byte)
+	go a.run(src)
+	return a
+}
+
+// run reads src into one buffer, handing each chunk over and waiting until
+// it is used before reading again.
+func (a *arrivals) run(src io.Reader) {
+	defer close(a.done)
+	for {
+		n, err := src.Read(a.buf[:])
+		select {
+		case a.chunks <- chunk{a.buf[:n], err}:
+		case <-a.quit:
+			return
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-a.ack:
+		case <-a.quit:
+			return
+		}
+	}
+}
+
+// fill waits until rest holds bytes or err is set. It returns false if the
+// search's wait ran out first.
+func (a *arrivals) fill() bool {
+	for len(a.rest) == 0 && a.err == nil {
+		c, ok := a.next()
+		if !ok {
+			return false
+		}
+		a.rest, a.err = c.b, c.err
+		a.got = a.got || len(c.b) > 0
+		if c.err == nil && len(c.b) == 0 {
+			a.ack <- struct{}{}
+		}
+	}
+	return true
+}
+
+// use drops n used bytes from rest, and lets the goroutine read on once
+// the chunk is used up.
+func (a *arrivals) use(n int) {
+	a.rest = a.rest[n:]
+	if len(a.rest) == 0 && a.err == nil {
+		a.ack <- struct{}{}
+	}
+}
+
+func (a *arrivals) Read(p []byte) (int, error) {
+	if !a.fill() {
+		a.patient, a.paused = true, true
+		return 0, io.EOF
+	}
+	if len(a.rest) == 0 {
+		return 0, a.err
+	}
+	n := copy(p, a.rest)
+	a.use(n)
+	return n, nil
+}
+
+// WriteTo copies the rest of the page, once the point is decided, straight
+// from the goroutine's buffer: io.Copy would allocate one more.
+func (a *arrivals) WriteTo(w io.Writer) (int64, error) {
+	a.patient = true
+	var total int64
+	for a.fill() && len(a.rest) > 0 {
+		n, err := w.Write(a.rest)
+		total += int64(n)
+		a.use(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	if a.err == io.EOF {
+		return total, nil
+	}
+	return total, a.err
+}
+
+// next waits for the next chunk; ok is false if the search's wait ran out.
+func (a *arrivals) next() (c chunk, ok bool) {
+	if !a.got || a.patient {
+		return <-a.chunks, true
+	}
+	t := time.NewTimer(pauseAfter)
+	defer t.Stop()
+	select {
+	case c = <-a.chunks:
+		return c, true
+	case <-t.C:
+		return chunk{}, false
+	}
+}
+
+// decided ends the early ends: the rest of the page is copied as it comes.
+func (a *arrivals) decided() { a.patient = true }
+
+// stop ends the goroutine; the source must have been made to return.
+func (a *arrivals) stop() {
+	close(a.quit)
+	<-a.done
+	a.rest = nil
+	chunkBuffers.Put(a.buf)
 }
 
 // flushWriter writes the header before the first byte and flushes after
@@ -249,7 +412,10 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 // with which of the supported content codings ("" for none) its body is
 // encoded.
 func (s *Server) injectableResponse(r *http.Request, code int, h http.Header) (string, bool) {
-	if s.opts.NoReload || r.Method != http.MethodGet && r.Method != http.MethodHead || code != http.StatusOK || h.Get("Content-Range") != "" {
+	// An error page is shown like any other, and must reload once the
+	// error is fixed; a 2xx other than 200 or a 3xx is not a page to show.
+	shown := code == http.StatusOK || code >= 400
+	if s.opts.NoReload || r.Method != http.MethodGet && r.Method != http.MethodHead || !shown || h.Get("Content-Range") != "" {
 		return "", false
 	}
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != "text/html" {
