@@ -71,6 +71,7 @@ type Options struct {
 // Server serves one folder. Create it with New.
 type Server struct {
 	dir    string
+	prefix string                  // the URL path a mount is served under, "" for the site
 	root   atomic.Pointer[os.Root] // swapped by Reopen; each request loads it once
 	opts   Options
 	log    *log.Logger
@@ -253,7 +254,8 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 		if code == http.StatusForbidden {
 			s.warnHost(r.Host)
 		}
-		http.Error(w, fmt.Sprintf("%d %s", code, strings.ToLower(http.StatusText(code))), code)
+		host, _ := splitHost(r.Host)
+		refuseHost(w, r, code, host)
 		return false
 	}
 	if !s.opts.CORS && crossSiteSubresource(r) {
