@@ -39,7 +39,7 @@ func newProxy(s *Server, target *url.URL) *proxy {
 		ModifyResponse: func(res *http.Response) error {
 			// The defences hold for the backend's responses too, and
 			// replace its own values rather than doubling them.
-			s.setOwnHeaders(res.Header)
+			s.setOwnHeaders(res.Header, res.Request)
 			if px.down.Swap(false) {
 				s.log.Printf("backend %s answers again", target.Redacted())
 			}
@@ -70,7 +70,7 @@ func (px *proxy) fail(s *Server, w http.ResponseWriter, r *http.Request, err err
 	}
 	h := w.Header()
 	clear(h)
-	s.setOwnHeaders(h)
+	s.setOwnHeaders(h, r)
 	h.Set("Cache-Control", "no-store")
 	if r.Method == http.MethodGet && wantsPage(r) && !s.opts.NoReload {
 		h.Set("Content-Type", "text/html; charset=utf-8")

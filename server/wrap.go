@@ -74,7 +74,7 @@ func (s *Server) serveInjected(w http.ResponseWriter, r *http.Request, h http.Ha
 			// still possible.
 			s.log.Printf("warning: %s: %v; page not sent", r.URL.Path, err)
 			clear(w.Header())
-			s.setOwnHeaders(w.Header())
+			s.setOwnHeaders(w.Header(), r)
 			http.Error(w, "502 bad gateway: the page could not be decoded", http.StatusBadGateway)
 			return
 		}
