@@ -215,6 +215,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.guard(w, r) {
 		return
 	}
+	w = s.userWins(w)
 	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix); ok {
 		s.serveReserved(w, r, rest)
 		return

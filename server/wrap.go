@@ -46,6 +46,7 @@ func (s *Server) Wrap(h http.Handler) http.Handler {
 		if !s.guard(w, r) {
 			return
 		}
+		w = s.userWins(w)
 		if rest, ok := strings.CutPrefix(r.URL.Path, Prefix); ok {
 			s.serveReserved(w, r, rest)
 			return
