@@ -107,3 +107,16 @@ func openPage(t *testing.T, browser context.Context, url string) context.Context
 	waitJS(t, tab, `document.readyState === "complete"`)
 	return tab
 }
+
+// Under --spa a route with a dot in it is the app, and the tab on it
+// reloads when index.html changes.
+func TestBrowserSPARouteWithDot(t *testing.T) {
+	browser := browser(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "index.html"), `<!doctype html><title>app</title><h1 id="t">one</h1><script src="/gone.js" onerror="window.gone = true"></script>`)
+	in := startInProcess(t, "--spa", dir)
+	tab := openTab(t, browser, in.url+"/users/john.doe")
+	waitJS(t, tab, `document.getElementById("t")?.textContent === "one" && window.gone === true`)
+	write(t, filepath.Join(dir, "index.html"), `<!doctype html><title>app</title><h1 id="t">two</h1>`)
+	waitJS(t, tab, `document.getElementById("t")?.textContent === "two"`)
+}
