@@ -28,6 +28,9 @@ func fromThisMachine(r *http.Request) bool {
 	if from == "" {
 		from = r.Header.Get("Referer")
 	}
+	if from == "" {
+		return false // most requests: a navigation typed in, or curl
+	}
 	u, err := url.Parse(from)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
@@ -84,11 +87,21 @@ func (s *Server) refusedInclude(r *http.Request) bool {
 	return crossSiteSubresource(r)
 }
 
-// addVary adds names to the Vary header, once each.
-func addVary(h http.Header, names ...string) {
-	have := strings.ToLower(strings.Join(h.Values("Vary"), ","))
-	for _, n := range names {
-		if !strings.Contains(have, strings.ToLower(n)) {
+// varyPolicy is the Vary value for what resourcePolicy reads. Shared by
+// every response and never modified: its capacity is its length, so an Add
+// to the header copies it.
+var varyPolicy = []string{"Origin, Referer"}
+
+// addVaryPolicy adds Origin and Referer to the Vary header, once each.
+func addVaryPolicy(h http.Header) {
+	have := h["Vary"]
+	if len(have) == 0 {
+		h["Vary"] = varyPolicy[:1:1]
+		return
+	}
+	all := strings.ToLower(strings.Join(have, ","))
+	for _, n := range []string{"Origin", "Referer"} {
+		if !strings.Contains(all, strings.ToLower(n)) {
 			h.Add("Vary", n)
 		}
 	}

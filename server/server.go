@@ -240,7 +240,7 @@ func (s *Server) setOwnHeaders(h http.Header, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	if !s.opts.CORS {
 		h.Set("Cross-Origin-Resource-Policy", resourcePolicy(r))
-		addVary(h, "Origin", "Referer")
+		addVaryPolicy(h)
 	}
 	for k, v := range s.opts.Header {
 		h[k] = v
