@@ -78,6 +78,15 @@ func TestUserHeadersWin(t *testing.T) {
 	}
 }
 
+func TestUserHeadersWinOnPreflights(t *testing.T) {
+	dir := site(t, map[string]string{"app.js": "x"})
+	_, base := start(t, dir, Options{CORS: true, Header: http.Header{"Access-Control-Max-Age": {"5"}}})
+	r := do(t, http.MethodOptions, base+"/app.js")
+	if r.status != http.StatusNoContent || r.header.Get("Access-Control-Max-Age") != "5" {
+		t.Errorf("got %d, Access-Control-Max-Age %q, want 204 with the user's 5", r.status, r.header.Get("Access-Control-Max-Age"))
+	}
+}
+
 func TestUserHeadersKeepStreamsFlowing(t *testing.T) {
 	dir := site(t, map[string]string{"index.html": page})
 	s, base := start(t, dir, Options{Header: http.Header{"Cache-Control": {"max-age=60"}}})

@@ -57,7 +57,12 @@ type Options struct {
 	// ".example.test", allows that name and every name below it. Names are
 	// compared without case and without a port.
 	AllowedHosts []string
-	// Header is set on every response.
+	// Header is set on every response, and wins: a name in it replaces
+	// the value hotserve or a backend would send (Cache-Control no-cache
+	// on files and no-store on pages, Content-Type, the defences), set
+	// again right before the response's header is sent. Replacing
+	// no-store on pages lets the browser show a page with an old build,
+	// which the client then reloads.
 	Header http.Header
 	// ErrorLog receives warnings about pages that could not be injected
 	// and files that could not be read. If nil, log.Default() is used.
@@ -282,7 +287,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 				h.Set("Access-Control-Allow-Headers", req)
 			}
 			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
+			s.userWins(w).WriteHeader(http.StatusNoContent)
 			return false
 		}
 	}
