@@ -120,3 +120,21 @@ func TestBrowserSPARouteWithDot(t *testing.T) {
 	write(t, filepath.Join(dir, "index.html"), `<!doctype html><title>app</title><h1 id="t">two</h1>`)
 	waitJS(t, tab, `document.getElementById("t")?.textContent === "two"`)
 }
+
+// A tab opened under a host name hotserve was not told about shows the
+// flag that allows it. The name resolves to 127.0.0.1 inside Chromium only.
+func TestBrowserRefusedHostNamesTheFlag(t *testing.T) {
+	browser := browserWith(t, chromedp.Flag("host-resolver-rules", "MAP myapp.test 127.0.0.1"))
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "index.html"), `<!doctype html><title>home</title>`)
+	in := startInProcess(t, dir)
+	port := in.url[strings.LastIndexByte(in.url, ':')+1:]
+	tab := openPage(t, browser, "http://myapp.test:"+port+"/")
+	text := eval[string](t, tab, `document.body.innerText`)
+	if !strings.Contains(text, "--allow-host myapp.test") {
+		t.Errorf("the page does not name the flag: %q", text)
+	}
+	if eval[bool](t, tab, `!!document.querySelector("script")`) {
+		t.Error("the refusal carries a script")
+	}
+}
