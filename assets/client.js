@@ -147,15 +147,15 @@
     return false;
   }
 
-  // shows says whether the page or one of its frames is that HTML file. An
-  // extension-less path can only run this script if it was answered with
-  // index.html, as --spa does.
+  // shows says whether the page or one of its frames is that HTML file. A
+  // path that is not an HTML file's (/users/john.doe) runs this script when
+  // it was answered with index.html, as --spa does for navigations.
   function shows(path) {
     if (!/\.html?$/i.test(path)) {
       return false;
     }
     var here = pagePath(location.href);
-    if (here === path || (path === "/index.html" && !/\.[^/]*$/.test(here))) {
+    if (here === path || (path === "/index.html" && !/\.html?$/i.test(here))) {
       return true;
     }
     return Array.prototype.some.call(document.querySelectorAll("iframe[src], frame[src]"), function (f) {

@@ -106,6 +106,8 @@ func BenchmarkServe(b *testing.B) {
 		{"InjectedPage2KB", "/index.html", Options{}},
 		{"PlainPage2KB", "/index.html", Options{NoReload: true}},
 		{"CSS2KB", "/site.css", Options{}},
+		// --header wraps the ResponseWriter so the user's values win.
+		{"CSS2KBWithHeader", "/site.css", Options{Header: http.Header{"Cache-Control": {"max-age=60"}}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			tc.opts.ErrorLog = log.New(io.Discard, "", 0)

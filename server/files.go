@@ -39,7 +39,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := open(root, name)
 	if err != nil {
-		if s.opts.SPA && path.Ext(p) == "" && errors.Is(err, fs.ErrNotExist) && !denied(name) {
+		if s.opts.SPA && errors.Is(err, fs.ErrNotExist) && !denied(name) && appRoute(r, p) {
 			s.serveIndex(w, r, root, ".")
 			return
 		}
@@ -47,13 +47,13 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		// "not here" to a browser; os.Root would otherwise surface some
 		// as 500s, and a 403 would confirm that a secret exists.
 		s.warnEscape(err)
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	if fi.IsDir() {
@@ -74,7 +74,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !fi.Mode().IsRegular() {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	s.serveContent(w, r, name, f, fi)
@@ -180,7 +180,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		var err error
 		if size <= maxBuffered {
 			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
-				http.NotFound(w, r) // vanished or unreadable: nothing sent yet
+				s.notFound(w, r) // vanished or unreadable: nothing sent yet
 				return
 			}
 			defer putPage(buf)
@@ -192,7 +192,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		}
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
-			http.NotFound(w, r)
+			s.notFound(w, r)
 			return
 		}
 		setPageType(h, name, ctype, src, size)
@@ -240,7 +240,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			// sendfile for the rest. Big files keep sendfile.
 			buf, err := readPage(f, fi.Size(), 0)
 			if err != nil {
-				http.NotFound(w, r)
+				s.notFound(w, r)
 				return
 			}
 			defer putPage(buf)
@@ -249,7 +249,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	http.ServeContent(w, r, name, zeroTime, f)
@@ -410,18 +410,18 @@ func navigation(r *http.Request) bool {
 func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
 	d, err := open(root, dir)
 	if err != nil {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	entries, err := d.ReadDir(-1)
 	d.Close()
 	if err != nil {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 
-	title := html.EscapeString("/" + strings.TrimPrefix(dir+"/", "./"))
+	title := html.EscapeString(s.prefix + "/" + strings.TrimPrefix(dir+"/", "./"))
 	var b bytes.Buffer
 	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\">")
 	if !s.opts.NoReload {

@@ -57,7 +57,7 @@ func newProxy(s *Server, b Backend) *proxy {
 		ModifyResponse: func(res *http.Response) error {
 			// The defences hold for the backend's responses too, and
 			// replace its own values rather than doubling them.
-			s.setOwnHeaders(res.Header)
+			s.setOwnHeaders(res.Header, res.Request)
 			if in, ok := res.Request.Context().Value(inboundKey{}).(*http.Request); ok {
 				px.toBrowser(in, res)
 			}
@@ -240,7 +240,7 @@ func (px *proxy) fail(s *Server, w http.ResponseWriter, r *http.Request, err err
 	}
 	h := w.Header()
 	clear(h)
-	s.setOwnHeaders(h)
+	s.setOwnHeaders(h, r)
 	h.Set("Cache-Control", "no-store")
 	page := r.Method == http.MethodGet && wantsPage(r)
 	switch {

@@ -74,9 +74,10 @@ func (rt *route) serve(s *Server, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := path.Clean("/" + r.URL.Path)
-	if p == rt.prefix {
+	if p == rt.prefix && !strings.HasSuffix(r.URL.Path, "/") {
 		// The folder's own URL: relative links in its index only work
-		// below the slash.
+		// below the slash. Asked for with the slash, it is the mount's
+		// root, served below.
 		redirect(w, r, path.Base(rt.prefix)+"/")
 		return
 	}
@@ -139,6 +140,7 @@ func (s *Server) addRoutes() error {
 			return fmt.Errorf("mount %s: %w", m.Path, err)
 		}
 		child.events = s.events
+		child.prefix = p
 		s.routes = append(s.routes, route{prefix: p, mount: child})
 	}
 	for _, b := range s.opts.Backends {

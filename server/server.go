@@ -36,14 +36,20 @@ type Options struct {
 	// NoReload turns the server into a plain static server: no injection
 	// and no event stream.
 	NoReload bool
-	// SPA answers an unknown path that has no file extension with the
-	// folder's index.html, status 200, as single-page apps expect.
+	// SPA answers a navigation to an unknown path with the folder's
+	// index.html, status 200, as single-page apps expect; dots in the
+	// path do not matter (/users/john.doe). A missing file that a script,
+	// a style sheet or fetch() asks for stays a 404. A request that says
+	// neither Sec-Fetch-Dest nor Accept: text/html (curl) gets index.html
+	// for paths without a file extension.
 	SPA bool
 	// CORS adds Access-Control-Allow-Origin: * to every response and
 	// answers OPTIONS preflights with 204. It also drops the defences
 	// against other sites loading files as subresources: the
-	// Cross-Origin-Resource-Policy: same-origin header and the 403 for
-	// cross-site no-cors requests. The event stream stays same-origin.
+	// Cross-Origin-Resource-Policy header and the 403 for cross-site
+	// no-cors requests. The event stream stays same-origin. Without it,
+	// pages served from this machine (localhost, *.localhost, 127.0.0.1,
+	// ::1, any port) may still include the files; see resourcePolicy.
 	CORS bool
 	// AllowedHosts are the host names, besides localhost, *.localhost and
 	// IP literals, that a request's Host may name; any other gets 403, as a
@@ -51,7 +57,12 @@ type Options struct {
 	// ".example.test", allows that name and every name below it. Names are
 	// compared without case and without a port.
 	AllowedHosts []string
-	// Header is set on every response.
+	// Header is set on every response, and wins: a name in it replaces
+	// the value hotserve or a backend would send (Cache-Control no-cache
+	// on files and no-store on pages, Content-Type, the defences), set
+	// again right before the response's header is sent. Replacing
+	// no-store on pages lets the browser show a page with an old build,
+	// which the client then reloads.
 	Header http.Header
 	// ErrorLog receives warnings about pages that could not be injected
 	// and files that could not be read. If nil, log.Default() is used.
@@ -77,6 +88,7 @@ type Options struct {
 // Server serves one folder. Create it with New.
 type Server struct {
 	dir    string
+	prefix string                  // the URL path a mount is served under, "" for the site
 	root   atomic.Pointer[os.Root] // swapped by Reopen; each request loads it once
 	opts   Options
 	log    *log.Logger
@@ -205,13 +217,16 @@ func (s *Server) Reopen() error {
 // the longest matching prefix wins.
 //
 // Before anything else it checks the request's Host (see
-// Options.AllowedHosts) and refuses cross-site subresource loads. Every
-// response, a backend's included, says X-Content-Type-Options: nosniff and,
-// unless Options.CORS is set, Cross-Origin-Resource-Policy: same-origin.
+// Options.AllowedHosts) and refuses subresource loads by pages on other
+// sites. Every response, a backend's included, says X-Content-Type-Options:
+// nosniff and, unless Options.CORS is set, Cross-Origin-Resource-Policy:
+// same-origin, or cross-origin for a page on this machine (Vary: Origin,
+// Referer).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.guard(w, r) {
 		return
 	}
+	w = s.userWins(w)
 	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix); ok {
 		s.serveReserved(w, r, rest)
 		return
@@ -230,12 +245,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveFile(w, r)
 }
 
-// setOwnHeaders sets the headers every response carries: the defences and
-// Options.Header.
-func (s *Server) setOwnHeaders(h http.Header) {
+// setOwnHeaders sets the headers every response to r carries: the defences
+// and Options.Header.
+func (s *Server) setOwnHeaders(h http.Header, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	if !s.opts.CORS {
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", resourcePolicy(r))
+		addVaryPolicy(h)
 	}
 	for k, v := range s.opts.Header {
 		h[k] = v
@@ -259,14 +275,15 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 		if code == http.StatusForbidden {
 			s.warnHost(r.Host)
 		}
-		http.Error(w, fmt.Sprintf("%d %s", code, strings.ToLower(http.StatusText(code))), code)
+		host, _ := splitHost(r.Host)
+		refuseHost(w, r, code, host)
 		return false
 	}
-	if !s.opts.CORS && crossSiteSubresource(r) {
+	if s.refusedInclude(r) {
 		http.Error(w, "403 forbidden", http.StatusForbidden)
 		return false
 	}
-	s.setOwnHeaders(h)
+	s.setOwnHeaders(h, r)
 	if s.opts.CORS {
 		// The same cleaned path ServeHTTP routes by: a preflight goes
 		// where its request will go.
@@ -276,7 +293,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 				h.Set("Access-Control-Allow-Headers", req)
 			}
 			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
+			s.userWins(w).WriteHeader(http.StatusNoContent)
 			return false
 		}
 	}

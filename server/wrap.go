@@ -50,6 +50,7 @@ func (s *Server) Wrap(h http.Handler) http.Handler {
 		if !s.guard(w, r) {
 			return
 		}
+		w = s.userWins(w)
 		if rest, ok := strings.CutPrefix(r.URL.Path, Prefix); ok {
 			s.serveReserved(w, r, rest)
 			return
@@ -78,7 +79,7 @@ func (s *Server) serveInjected(w http.ResponseWriter, r *http.Request, h http.Ha
 			// still possible.
 			s.log.Printf("warning: %s: %v; page not sent", r.URL.Path, err)
 			clear(w.Header())
-			s.setOwnHeaders(w.Header())
+			s.setOwnHeaders(w.Header(), r)
 			http.Error(w, "502 bad gateway: the page could not be decoded", http.StatusBadGateway)
 			return
 		}
