@@ -30,6 +30,7 @@
   var reloadTimer = 0;
   var reloadWhy = [];
   var reloadEvents = 0; // events that arrived while a reload waited
+  var swapping = 0; // stylesheet copies loading
   var used = new Set([pagePath(location.href)]);
   var shared = null; // SharedWorker
   var owner = null; // dedicated Worker, for the leader or a direct tab
@@ -42,6 +43,7 @@
       get state() { return state; },
       get build() { return seen; },
       get reloading() { return reloadTimer !== 0; },
+      get swapping() { return swapping; },
     }),
   });
 
@@ -164,22 +166,47 @@
   }
 
   // swapStylesheets loads a fresh copy of each <link rel=stylesheet> that
-  // is the changed file right after the original, and removes the original
-  // once the copy has loaded (or failed): no unstyled flash, cascade order
-  // kept. A link already being replaced is skipped; its replacement is
-  // what gets replaced.
-  var replaced = new WeakSet();
+  // is the changed file right after the live one, and removes the live one
+  // once the copy has loaded: no unstyled flash, cascade order kept. Each
+  // original link is one slot: its live element and at most one copy
+  // loading. A newer change removes the copy still loading and starts its
+  // own, so a burst of saves never piles up links; a copy that fails (the
+  // file was deleted) takes the live one's place all the same, so the
+  // deleted file's rules go away and the slot stays where it was in the
+  // cascade, ready for the file to come back.
+  var slots = new WeakMap(); // link element -> {live, pending}
   function swapStylesheets(path, b) {
     var found = false;
     document.querySelectorAll("link[rel~=stylesheet][href]").forEach(function (link) {
-      if (replaced.has(link) || pagePath(link.href) !== path) {
+      // A copy still loading (or one just superseded) is not a slot's
+      // live element: its slot is handled through that one.
+      var slot = slots.get(link);
+      if ((slot && slot.live !== link) || pagePath(link.href) !== path) {
         return;
       }
       found = true;
-      replaced.add(link);
+      if (!slot) {
+        slot = { live: link, pending: null };
+        slots.set(link, slot);
+      }
+      if (slot.pending) {
+        slot.pending.remove();
+        swapping--;
+      }
       var copy = link.cloneNode(false);
       copy.href = bust(link.href, b);
-      copy.onload = copy.onerror = function () { link.remove(); };
+      copy.onload = copy.onerror = function () {
+        if (slot.pending !== copy) {
+          return; // superseded
+        }
+        slot.live.remove();
+        slot.live = copy;
+        slot.pending = null;
+        swapping--;
+      };
+      slot.pending = copy;
+      slots.set(copy, slot);
+      swapping++;
       link.after(copy);
     });
     eachRule(function (rule, parent, i, baseURL) {
