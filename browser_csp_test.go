@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,6 +39,7 @@ func TestBrowserStrictPolicies(t *testing.T) {
 	for _, c := range []struct {
 		policy string
 		header bool // sent with --header instead of in a <meta>
+		proxy  bool // sent by the app hotserve proxies, instead of in a <meta>
 		setup  []chromedp.Action[chromedp.Void]
 		mode   string   // the connection mode the tab ends in
 		inline bool     // whether an inline script without the nonce runs
@@ -45,6 +48,9 @@ func TestBrowserStrictPolicies(t *testing.T) {
 	}{
 		{policy: "script-src 'self'", mode: "shared-worker"},
 		{policy: "default-src 'self'", mode: "shared-worker"},
+		// hotserve puts the nonce on its tag.
+		{policy: "script-src 'nonce-hotserve'", proxy: true, mode: "leader",
+			lines: []string{sharedBlocked}},
 		// The page's policy does not bind the worker's own stream.
 		{policy: "connect-src 'none'", mode: "shared-worker", inline: true},
 		{policy: "script-src 'self'; worker-src 'none'", header: true, mode: "leader",
@@ -67,13 +73,27 @@ func TestBrowserStrictPolicies(t *testing.T) {
 		if c.header {
 			name += ", in a header"
 		}
+		if c.proxy {
+			name += ", from the app"
+		}
 		t.Run(name, func(t *testing.T) {
 			dir := site(t)
 			page := filepath.Join(dir, "csp.html")
 			args := []string{dir}
-			if c.header {
-				write(t, page, strings.Replace(cspPage, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", "", 1))
+			switch {
+			case c.header:
 				args = []string{"--header", "Content-Security-Policy: " + c.policy, dir}
+			case c.proxy:
+				files := http.FileServer(http.Dir(dir))
+				app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Security-Policy", c.policy)
+					files.ServeHTTP(w, r)
+				}))
+				t.Cleanup(app.Close)
+				args = []string{"--proxy", app.URL, dir}
+			}
+			if c.header || c.proxy {
+				write(t, page, strings.Replace(cspPage, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", "", 1))
 			} else {
 				write(t, page, fmt.Sprintf(cspPage, c.policy))
 			}
@@ -98,6 +118,9 @@ func TestBrowserStrictPolicies(t *testing.T) {
 			if got := eval[bool](t, tab, `window.inline === true`); got != c.inline {
 				t.Errorf("an inline script ran: %v, want %v: the policy is not in force as expected", got, c.inline)
 			}
+			if c.proxy && !eval[bool](t, tab, `window.nonced === true`) {
+				t.Error("the script with the policy's nonce did not run")
+			}
 			if got := eval[string](t, tab, `__hotserve.mode`); got != c.mode {
 				t.Errorf("got mode %q, want %q", got, c.mode)
 			}
@@ -116,6 +139,9 @@ func TestBrowserStrictPolicies(t *testing.T) {
 			mark(t, tab)
 			edit(t, page, `<h1 id="title">one</h1>`, `<h1 id="title">two</h1>`)
 			waitJS(t, tab, reloaded+` && document.getElementById("title").textContent === "two"`)
+			if c.proxy {
+				return // the test's app answers with 304s by the second
+			}
 			restyle(t, dir, 1)
 			waitJS(t, tab, restyled(1))
 		})
