@@ -286,6 +286,17 @@ func decoder(enc string, r io.Reader) (io.Reader, error) {
 	return r, nil
 }
 
+// pageTag is the tag for a page from the folder. A Content-Security-Policy
+// set with Options.Header binds the page from its first byte, so the tag
+// carries its nonce, if it has one, or a nonce-only policy would block the
+// script without a word.
+func (s *Server) pageTag(cur *state) []byte {
+	if nonce := cspNonce(s.opts.Header); nonce != "" {
+		return inject.TagWithNonce(cur.build, nonce)
+	}
+	return cur.tag
+}
+
 // cspNonce returns the nonce a Content-Security-Policy header allows
 // scripts with, from script-src-elem, script-src or default-src (the order
 // in which browsers fall back), or "" if there is none.
