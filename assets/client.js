@@ -15,7 +15,8 @@
 //   changed file of another kind, nothing if the page never used it.
 //
 // The page never waits for any of this: the script is async and the stream
-// lives in a worker.
+// lives in a worker (in the page itself where the page's policy blocks
+// workers).
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -383,14 +384,16 @@
         try {
           shared = new SharedWorker(workerURL, { name: "hotserve" });
         } catch (err) {
-          fallBack(err.name || String(err));
+          fallBack(err.name || String(err), true);
           return;
         }
         watchStart(shared.port, shared, receive, function (why) {
           shared.port.close();
           shared = null;
+          // A hidden tab takes the next mode when it is shown again.
+          var showing = leave !== null;
           leave = null;
-          fallBack(why);
+          fallBack(why, showing);
         });
       }
       leave = function () { shared.port.postMessage("bye"); };
@@ -441,14 +444,16 @@
     }
   }
 
-  // fallBack takes the next connection mode after the SharedWorker failed
-  // to start, saying why once.
-  function fallBack(why) {
+  // fallBack says once why the SharedWorker did not start, and takes the
+  // next connection mode now if the tab is showing.
+  function fallBack(why, now) {
     blocked = why;
     log("the SharedWorker did not start: " + why + "; using " +
       (navigator.locks && typeof BroadcastChannel === "function" ? "one tab's" : "this tab's own") +
       " event stream instead");
-    connect();
+    if (now) {
+      connect();
+    }
   }
 
   // own starts a stream for this tab alone, in a dedicated worker where
@@ -456,8 +461,11 @@
   // deliver. It returns the function that ends the stream.
   function own(deliver) {
     var stop = null;
+    var ended = false;
     function inPage() {
-      stop = pageStream(deliver);
+      if (!ended) {
+        stop = pageStream(deliver);
+      }
     }
     if (blocked || typeof Worker !== "function") {
       inPage();
@@ -477,7 +485,10 @@
         inPage();
       }
     }
-    return function () { stop(); };
+    return function () {
+      ended = true;
+      stop();
+    };
   }
 
   // watchStart passes the messages of a worker just started (port is where
