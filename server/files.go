@@ -169,21 +169,20 @@ const maxBuffered = 256 << 10
 // http.ServeContent does, which ends the same way.
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
 	h := w.Header()
-	cur := s.events.cur.Load()
+	cur := s.pageState()
 	if s.injectable(r, name) {
-		tag := s.pageTag(cur)
 		var src file = f
 		size := fi.Size()
 		var buf []byte // the page, after room for the tag, when read whole
 		var pt inject.Point
 		var err error
 		if size <= maxBuffered {
-			if buf, err = readPage(f, size, len(tag)); err != nil {
+			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
 				http.NotFound(w, r) // vanished or unreadable: nothing sent yet
 				return
 			}
 			defer putPage(buf)
-			page := buf[len(tag):]
+			page := buf[len(cur.tag):]
 			src, size = bytes.NewReader(page), int64(len(page))
 			pt, err = s.points.find(page)
 		} else {
@@ -210,12 +209,12 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			if buf != nil {
 				// Assemble the page in place: the prefix moves down
 				// over the room left for the tag, the tag goes after it.
-				copy(buf, buf[len(tag):len(tag)+int(pt.Offset)])
-				copy(buf[pt.Offset:], tag)
+				copy(buf, buf[len(cur.tag):len(cur.tag)+int(pt.Offset)])
+				copy(buf[pt.Offset:], cur.tag)
 				http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
 				return
 			}
-			http.ServeContent(onceWriter{w}, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: tag})
+			http.ServeContent(onceWriter{w}, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
 			return
 		}
 		if _, seen := s.warned.LoadOrStore(name, struct{}{}); !seen {
