@@ -15,7 +15,8 @@
 //   changed file of another kind, nothing if the page never used it.
 //
 // The page never waits for any of this: the script is async and the stream
-// lives in a worker.
+// lives in a worker (in the page itself where the page's policy blocks
+// workers).
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -30,9 +31,10 @@
   var reloadTimer = 0;
   var reloadWhy = [];
   var reloadEvents = 0; // events that arrived while a reload waited
+  var swapping = 0; // stylesheet copies loading
   var used = new Set([pagePath(location.href)]);
   var shared = null; // SharedWorker
-  var owner = null; // dedicated Worker, for the leader or a direct tab
+  var owner = null; // ends the stream of the leader or a direct tab
   var leave = null; // ends this tab's lock request or leadership
 
   // Tests and curious developers can read what the client is doing.
@@ -42,6 +44,7 @@
       get state() { return state; },
       get build() { return seen; },
       get reloading() { return reloadTimer !== 0; },
+      get swapping() { return swapping; },
     }),
   });
 
@@ -164,22 +167,47 @@
   }
 
   // swapStylesheets loads a fresh copy of each <link rel=stylesheet> that
-  // is the changed file right after the original, and removes the original
-  // once the copy has loaded (or failed): no unstyled flash, cascade order
-  // kept. A link already being replaced is skipped; its replacement is
-  // what gets replaced.
-  var replaced = new WeakSet();
+  // is the changed file right after the live one, and removes the live one
+  // once the copy has loaded: no unstyled flash, cascade order kept. Each
+  // original link is one slot: its live element and at most one copy
+  // loading. A newer change removes the copy still loading and starts its
+  // own, so a burst of saves never piles up links; a copy that fails (the
+  // file was deleted) takes the live one's place all the same, so the
+  // deleted file's rules go away and the slot stays where it was in the
+  // cascade, ready for the file to come back.
+  var slots = new WeakMap(); // link element -> {live, pending}
   function swapStylesheets(path, b) {
     var found = false;
     document.querySelectorAll("link[rel~=stylesheet][href]").forEach(function (link) {
-      if (replaced.has(link) || pagePath(link.href) !== path) {
+      // A copy still loading (or one just superseded) is not a slot's
+      // live element: its slot is handled through that one.
+      var slot = slots.get(link);
+      if ((slot && slot.live !== link) || pagePath(link.href) !== path) {
         return;
       }
       found = true;
-      replaced.add(link);
+      if (!slot) {
+        slot = { live: link, pending: null };
+        slots.set(link, slot);
+      }
+      if (slot.pending) {
+        slot.pending.remove();
+        swapping--;
+      }
       var copy = link.cloneNode(false);
       copy.href = bust(link.href, b);
-      copy.onload = copy.onerror = function () { link.remove(); };
+      copy.onload = copy.onerror = function () {
+        if (slot.pending !== copy) {
+          return; // superseded
+        }
+        slot.live.remove();
+        slot.live = copy;
+        slot.pending = null;
+        swapping--;
+      };
+      slot.pending = copy;
+      slots.set(copy, slot);
+      swapping++;
       link.after(copy);
     });
     eachRule(function (rule, parent, i, baseURL) {
@@ -336,19 +364,40 @@
   // connect joins the browser's one event stream: through a SharedWorker
   // where there is one; else through the tab that holds the "hotserve" Web
   // Lock, which relays over a BroadcastChannel (when it closes, the lock and
-  // the stream pass to another tab); else with a stream of its own.
+  // the stream pass to another tab); else with a stream of its own. A
+  // stream of a tab's own lives in a dedicated worker, or in the page where
+  // workers cannot start (a Content-Security-Policy without 'self' in
+  // worker-src or script-src blocks them): once a worker failed to start,
+  // the tab says why in one line and takes the next mode.
+  var workerURL = new URL("worker.js", base).href;
+  var eventsURL = new URL("events", base).href;
+  var blocked = ""; // why workers cannot start in this page, once one failed
+  var starting = null; // fails the worker being started, on a violation
+  var streamBlocked = null; // stops the in-page stream, on a violation
+
   function connect() {
-    var workerURL = new URL("worker.js", base).href;
-    if (typeof SharedWorker === "function") {
+    if (typeof SharedWorker === "function" && !blocked) {
       mode = "shared-worker";
       if (shared) {
         shared.port.postMessage("hello");
       } else {
-        shared = new SharedWorker(workerURL, { name: "hotserve" });
-        shared.port.onmessage = function (e) { receive(e.data); };
+        try {
+          shared = new SharedWorker(workerURL, { name: "hotserve" });
+        } catch (err) {
+          fallBack(err.name || String(err), true);
+          return;
+        }
+        watchStart(shared.port, shared, receive, function (why) {
+          shared.port.close();
+          shared = null;
+          // A hidden tab takes the next mode when it is shown again.
+          var showing = leave !== null;
+          leave = null;
+          fallBack(why, showing);
+        });
       }
       leave = function () { shared.port.postMessage("bye"); };
-    } else if (navigator.locks && typeof BroadcastChannel === "function" && typeof Worker === "function") {
+    } else if (navigator.locks && typeof BroadcastChannel === "function") {
       mode = "follower";
       var last = {};
       var ch = new BroadcastChannel("hotserve");
@@ -368,13 +417,12 @@
       var quit = new AbortController();
       navigator.locks.request("hotserve", { signal: quit.signal }, function () {
         mode = "leader";
-        owner = new Worker(workerURL);
-        owner.onmessage = function (e) {
-          last.state = e.data.state || last.state;
-          last.event = e.data.event || last.event;
-          ch.postMessage(e.data);
-          receive(e.data);
-        };
+        owner = own(function (data) {
+          last.state = data.state || last.state;
+          last.event = data.event || last.event;
+          ch.postMessage(data);
+          receive(data);
+        });
         // The lock is held until this tab hides or closes.
         return new Promise(function (resolve) { quit.signal.onabort = resolve; });
       }).catch(function () { /* aborted while waiting */ });
@@ -382,19 +430,165 @@
         quit.abort();
         ch.close();
         if (owner) {
-          owner.terminate();
+          owner();
           owner = null;
         }
       };
-    } else if (typeof Worker === "function") {
+    } else {
       mode = "direct";
-      owner = new Worker(workerURL);
-      owner.onmessage = function (e) { receive(e.data); };
+      owner = own(receive);
       leave = function () {
-        owner.terminate();
+        owner();
         owner = null;
       };
     }
+  }
+
+  // fallBack says once why the SharedWorker did not start, and takes the
+  // next connection mode now if the tab is showing.
+  function fallBack(why, now) {
+    blocked = why;
+    log("the SharedWorker did not start: " + why + "; using " +
+      (navigator.locks && typeof BroadcastChannel === "function" ? "one tab's" : "this tab's own") +
+      " event stream instead");
+    if (now) {
+      connect();
+    }
+  }
+
+  // own starts a stream for this tab alone, in a dedicated worker where
+  // workers can start, else in the page, and passes its messages to
+  // deliver. It returns the function that ends the stream.
+  function own(deliver) {
+    var stop = null;
+    var ended = false;
+    function inPage() {
+      if (!ended) {
+        stop = pageStream(deliver);
+      }
+    }
+    if (blocked || typeof Worker !== "function") {
+      inPage();
+    } else {
+      try {
+        var w = new Worker(workerURL);
+        stop = function () { w.terminate(); };
+        watchStart(w, w, deliver, function (why) {
+          w.terminate();
+          blocked = why;
+          log("the worker did not start: " + why + "; using an event stream in the page instead");
+          inPage();
+        });
+      } catch (err) {
+        blocked = err.name || String(err);
+        log("the worker did not start: " + blocked + "; using an event stream in the page instead");
+        inPage();
+      }
+    }
+    return function () {
+      ended = true;
+      stop();
+    };
+  }
+
+  // watchStart passes the messages of a worker just started (port is where
+  // they arrive, target where its errors do) to deliver, and calls fail
+  // once if the worker fails to start: the page's policy blocks it, its
+  // error event fires, or it says nothing within 5 s (a worker always
+  // answers a page at once).
+  function watchStart(port, target, deliver, fail) {
+    var done = false;
+    function finish(why) {
+      if (done) {
+        return;
+      }
+      done = true;
+      starting = null;
+      clearTimeout(timer);
+      if (why) {
+        fail(why);
+      }
+    }
+    var timer = setTimeout(function () { finish("no answer within 5 s"); }, 5000);
+    starting = finish;
+    port.onmessage = function (e) {
+      finish("");
+      deliver(e.data);
+    };
+    target.addEventListener("error", function () {
+      // A policy's violation report may come just after the error.
+      setTimeout(function () { finish("it failed to load"); }, 50);
+    });
+  }
+
+  // A policy that blocks our worker or our stream says so in a violation
+  // event; the console line then names the directive to change.
+  document.addEventListener("securitypolicyviolation", function (e) {
+    var url;
+    try {
+      url = new URL(e.blockedURI).href;
+    } catch (err) {
+      return;
+    }
+    var why = "this page's Content-Security-Policy (" + (e.effectiveDirective || e.violatedDirective) + ") blocks it";
+    if (url === workerURL && starting) {
+      starting(why);
+    } else if (url.split("?")[0] === eventsURL && streamBlocked) {
+      streamBlocked(why);
+    }
+  });
+
+  // pageStream is the event stream in the page itself, for where no worker
+  // can start; it behaves as worker.js does, and delivers the same
+  // messages. It returns the function that closes it.
+  function pageStream(deliver) {
+    var source = null;
+    var failures = 0;
+    var retry = 0;
+    var current = "";
+    function setState(s) {
+      if (s !== current) {
+        current = s;
+        deliver({ state: s });
+      }
+    }
+    function open() {
+      source = new EventSource(eventsURL);
+      source.onopen = function () {
+        failures = 0;
+        setState("connected");
+      };
+      source.onmessage = function (e) {
+        var ev;
+        try {
+          ev = JSON.parse(e.data);
+        } catch (err) {
+          return;
+        }
+        deliver({ event: ev });
+      };
+      source.onerror = function () {
+        setState("lost");
+        failures++;
+        if (failures === 1 && source.readyState === EventSource.CONNECTING) {
+          return;
+        }
+        source.close();
+        retry = setTimeout(open, Math.min(1000 * failures, 3000));
+      };
+    }
+    function close() {
+      streamBlocked = null;
+      clearTimeout(retry);
+      source.close();
+    }
+    streamBlocked = function (why) {
+      close();
+      log("the event stream did not open either: " + why + "; this tab will not update by itself");
+      state = "blocked";
+    };
+    open();
+    return close;
   }
 
   // A hidden tab lets go of the stream, so that it neither holds one of the

@@ -74,9 +74,9 @@
     if (ports.indexOf(port) < 0) {
       ports.push(port);
     }
-    if (state) {
-      port.postMessage({ state: state });
-    }
+    // Always an answer at once, if only an empty state: the page takes a
+    // worker that says nothing for one that could not start.
+    port.postMessage({ state: state });
     if (last) {
       port.postMessage({ event: last });
     }

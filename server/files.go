@@ -170,7 +170,7 @@ const maxBuffered = 256 << 10
 // http.ServeContent does, which ends the same way.
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
 	h := w.Header()
-	cur := s.events.cur.Load()
+	cur := s.pageState()
 	if s.injectable(r, name) {
 		var src file = f
 		size := fi.Size()
