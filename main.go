@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,6 +41,7 @@ const defaultPort = 8080
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ignoreBrokenPipe()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -389,7 +391,9 @@ func serve(c *cli.Context, sys surroundings) error {
 	if err != nil {
 		return err
 	}
-	stdout, stderr := sys.stdout, sys.stderr
+	// Output is for the developer; when its reader goes away (hotserve
+	// | head), serving goes on without it.
+	stdout, stderr := quietOnError(sys.stdout), quietOnError(sys.stderr)
 	logger := log.New(stderr, "hotserve: ", 0)
 	if cfg.quiet {
 		logger.SetOutput(io.Discard)
@@ -417,7 +421,7 @@ func serve(c *cli.Context, sys surroundings) error {
 	}
 	url := localURL(ln, scheme, cfg.host)
 	if !cfg.quiet {
-		tty := sys.isTerminal(stdout)
+		tty := sys.isTerminal(sys.stdout)
 		exposed := isExposed(ln)
 		banner{
 			version: currentBuild().version,
@@ -554,6 +558,27 @@ func serve(c *cli.Context, sys surroundings) error {
 		}))
 	}
 	return g.Wait()
+}
+
+// quietOnError returns a writer that passes writes to w until one fails,
+// then drops them all: a log whose reader is gone (a closed pipe, a full
+// disk) must not stop the server, nor make every request pay for a failing
+// write.
+func quietOnError(w io.Writer) io.Writer { return &dropWriter{w: w} }
+
+type dropWriter struct {
+	w      io.Writer
+	failed atomic.Bool
+}
+
+func (d *dropWriter) Write(p []byte) (int, error) {
+	if d.failed.Load() {
+		return len(p), nil
+	}
+	if _, err := d.w.Write(p); err != nil {
+		d.failed.Store(true)
+	}
+	return len(p), nil
 }
 
 // logChange prints one line per announced batch. Under --quiet the logger

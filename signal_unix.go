@@ -24,3 +24,10 @@ func onReloadSignal(ctx context.Context, reload func()) {
 		}
 	}
 }
+
+// ignoreBrokenPipe keeps hotserve serving when the reader of its output
+// goes away, as in "hotserve DIR | head": Go's runtime ends a program that
+// writes to a closed pipe on descriptor 1 or 2 unless SIGPIPE is handled.
+// With it ignored the write fails with EPIPE instead, and the log writer
+// stops logging (see quietOnError).
+func ignoreBrokenPipe() { signal.Ignore(syscall.SIGPIPE) }
