@@ -32,6 +32,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotserve/hotserve/internal/deny"
 	"github.com/hotserve/hotserve/internal/devcert"
 	"github.com/hotserve/hotserve/server"
 	"github.com/hotserve/hotserve/watcher"
@@ -529,7 +530,7 @@ func serve(c *cli.Context, sys surroundings) error {
 		full := cfg.proxiesAll()
 		for _, m := range cfg.opts.Mounts {
 			prefix := strings.Trim(m.Path, "/") + "/"
-			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir),
+			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir), Hidden: deny.Name,
 				OnChange: func(b watcher.Batch) {
 					paths := make([]string, len(b.Paths))
 					for i, p := range b.Paths {
@@ -550,7 +551,13 @@ func serve(c *cli.Context, sys surroundings) error {
 				},
 			}))
 		}
-		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir),
+		// Names the server never serves are not announced either, unless
+		// the folder holds a backend's sources, where any file may matter.
+		var hidden func(string) bool
+		if !full {
+			hidden = deny.Name
+		}
+		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir), Hidden: hidden,
 			OnChange: func(b watcher.Batch) {
 				srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime, Full: full})
 				logChange(logger, srv, b.Paths)
