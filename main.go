@@ -558,6 +558,7 @@ func serve(c *cli.Context, sys surroundings) error {
 			hidden = deny.Name
 		}
 		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir), Hidden: hidden,
+			OnFingerprint: srv.SetFingerprint,
 			OnChange: func(b watcher.Batch) {
 				srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime, Full: full})
 				logChange(logger, srv, b.Paths)
