@@ -416,6 +416,10 @@ func serve(c *cli.Context, sys surroundings) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNotSelf(cfg.opts.Backends, ln.Addr(), sys.interfaceAddrs); err != nil {
+		ln.Close()
+		return err
+	}
 	scheme := "http"
 	if cfg.https {
 		scheme = "https"

@@ -17,6 +17,7 @@ import (
 
 // proxy passes requests to one backend.
 type proxy struct {
+	hop    string // this proxy's Via entry; see loop.go
 	target *url.URL
 	rp     *httputil.ReverseProxy
 	tr     *http.Transport
@@ -27,9 +28,10 @@ func newProxy(s *Server, target *url.URL) *proxy {
 	// A transport of its own, so that Close can drop its idle connections
 	// and leave no goroutine behind.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	px := &proxy{target: target, tr: tr}
+	px := &proxy{hop: newHop(), target: target, tr: tr}
 	px.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			outgoing(pr.Out, px.hop)
 			// SetURL also sets the backend's host as Host: apps that
 			// build absolute URLs or route by host expect their own.
 			pr.SetURL(target)
@@ -53,6 +55,9 @@ func newProxy(s *Server, target *url.URL) *proxy {
 
 // serve passes the request to the backend, injecting into its pages.
 func (px *proxy) serve(s *Server, w http.ResponseWriter, r *http.Request) {
+	if refuseHop(w, r, px.hop) {
+		return
+	}
 	// ReverseProxy adds the backend's headers to what is already set;
 	// ModifyResponse sets ours again on top of them.
 	clear(w.Header())
