@@ -453,8 +453,9 @@ func serve(c *cli.Context, sys surroundings) error {
 	}
 	hs := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		// Event streams never go idle, so Shutdown alone would wait for
 		// them forever; cancelling this context ends them.
 		BaseContext: func(net.Listener) context.Context { return ctx },
@@ -571,6 +572,17 @@ func serve(c *cli.Context, sys surroundings) error {
 	}
 	return g.Wait()
 }
+
+// The limits on what a request may send before it is answered; SECURITY.md
+// states them and TestStatedLimits holds it to these values.
+const (
+	// readHeaderTimeout closes a connection that has not sent its whole
+	// request line and headers in this time (slowloris).
+	readHeaderTimeout = 10 * time.Second
+	// maxHeaderBytes bounds the request line and headers together. Go's
+	// server allows 4096 bytes more than this before it answers 431.
+	maxHeaderBytes = 1 << 20
+)
 
 // quietOnError returns a writer that passes writes to w until one fails,
 // then drops them all: a log whose reader is gone (a closed pipe, a full
