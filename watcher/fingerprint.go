@@ -26,7 +26,7 @@ func newFingerprint(hidden func(string) bool) *fingerprint {
 // record sets what rel is now. A folder's own size and time change with its
 // entries, which are recorded themselves, so a folder counts for nothing.
 func (f *fingerprint) record(rel string, fi fs.FileInfo) {
-	if rel == "." || fi.IsDir() || f.hidden(rel) {
+	if rel == "." || fi.IsDir() || irregular(fi) || f.hidden(rel) {
 		f.remove(rel)
 		return
 	}
@@ -63,4 +63,11 @@ func (f *fingerprint) remove(rel string) {
 		f.sum -= v
 		delete(f.files, rel)
 	}
+}
+
+// irregular reports whether fi is a named pipe, socket or device: never
+// served, so never announced or counted. Only its metadata is ever read;
+// nothing here opens a file.
+func irregular(fi fs.FileInfo) bool {
+	return fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
 }

@@ -485,6 +485,9 @@ func (l *loop) flush() {
 		if created && errors.Is(err, fs.ErrNotExist) {
 			continue // created and gone within one batch, like an editor's temporary file
 		}
+		if err == nil && irregular(fi) {
+			continue // a named pipe, socket or device: never served
+		}
 		paths = append(paths, rel)
 		if err == nil {
 			newest = later(newest, fi.ModTime())
