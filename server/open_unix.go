@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -85,7 +86,13 @@ func walkOpen(base int, name string) (int, error) {
 			return -1, errDenied
 		}
 		dir := stack[len(stack)-1]
-		fd, err := openat(dir, c, flags)
+		f := flags
+		if slices.ContainsFunc(todo, func(c string) bool { return c != "" && c != "." }) {
+			// Not the last: it must be a folder, and nothing else is
+			// opened on the way to one.
+			f |= unix.O_DIRECTORY
+		}
+		fd, err := openat(dir, c, f)
 		if err == nil {
 			stack = append(stack, fd)
 			continue

@@ -66,7 +66,7 @@ func TestNamedPipeIsNeverOpenedBlocking(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 
 	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{}}
-	paths := []string{"/pipe.html", "/sub/pipe", "/link.html", "/index/index.html", "/pipe.html/"}
+	paths := []string{"/pipe.html", "/sub/pipe", "/link.html", "/index/index.html", "/pipe.html/", "/sub/pipe/x"}
 	const requests = 50
 	var wg sync.WaitGroup
 	errs := make(chan error, requests)
