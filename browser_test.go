@@ -660,6 +660,42 @@ func TestBrowserClient(t *testing.T) {
 		}
 	})
 
+	t.Run("a file put back with an older time while stopped reloads the page after a restart", func(t *testing.T) {
+		dir := site(t)
+		port := freePort(t)
+		in := startInProcess(t, "--port", port, dir)
+		url := in.url
+		tab := openTab(t, browser, url+"/")
+		restart := func(change func()) {
+			t.Helper()
+			in.stop()
+			waitJS(t, tab, `__hotserve.state === "lost"`)
+			change()
+			if in = startInProcess(t, "--port", port, dir); in.url != url {
+				t.Fatalf("restarted at %s, want %s", in.url, url)
+			}
+		}
+		// As cp -p or git stash pop do: other content, an older time. The
+		// newest time in the folder, the build, does not move up.
+		mark(t, tab)
+		restart(func() {
+			index := filepath.Join(dir, "index.html")
+			edit(t, index, "Hello from hotserve", "Restored from a backup")
+			old := time.Now().Add(-48 * time.Hour)
+			if err := os.Chtimes(index, old, old); err != nil {
+				t.Fatal(err)
+			}
+		})
+		waitJS(t, tab, reloaded+` && document.getElementById("title").textContent === "Restored from a backup" && __hotserve.state === "connected"`)
+
+		mark(t, tab)
+		restart(func() {})
+		waitJS(t, tab, `__hotserve.state === "connected"`)
+		restyle(t, dir, 1)
+		waitJS(t, tab, restyled(1))
+		kept(t, tab, "after a restart with nothing changed")
+	})
+
 	t.Run("a page without head or body updates like any other", func(t *testing.T) {
 		dir := site(t)
 		in := startInProcess(t, dir)

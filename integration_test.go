@@ -97,7 +97,10 @@ func TestEventsFollowChanges(t *testing.T) {
 	})
 	t.Run("a reconnect with the current Last-Event-ID is not sent it again", func(t *testing.T) {
 		cur := fetchBuild(t, in.url)
-		again := ssetest.Open(t, in.url+"/__hotserve/events", "Last-Event-ID", fmt.Sprint(cur))
+		// The id names the build and the tree's fingerprint; a browser
+		// sends back the one it was given.
+		id := ssetest.Open(t, in.url+"/__hotserve/events").Next(t, 10*time.Second).ID
+		again := ssetest.Open(t, in.url+"/__hotserve/events", "Last-Event-ID", id)
 		write(t, filepath.Join(dir, "after.txt"), "x")
 		if ev := again.Next(t, 10*time.Second); ev.Data.Previous != cur || !slices.Equal(ev.Data.Paths, []string{"after.txt"}) {
 			t.Errorf("got %s first, want the change after build %d", ev.Raw, cur)

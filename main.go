@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotserve/hotserve/internal/deny"
 	"github.com/hotserve/hotserve/internal/devcert"
 	"github.com/hotserve/hotserve/server"
 	"github.com/hotserve/hotserve/watcher"
@@ -40,6 +42,7 @@ const defaultPort = 8080
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ignoreBrokenPipe()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -467,7 +470,9 @@ func serve(c *cli.Context, sys surroundings) error {
 	if err != nil {
 		return err
 	}
-	stdout, stderr := sys.stdout, sys.stderr
+	// Output is for the developer; when its reader goes away (hotserve
+	// | head), serving goes on without it.
+	stdout, stderr := quietOnError(sys.stdout), quietOnError(sys.stderr)
 	logger := log.New(stderr, "hotserve: ", 0)
 	if cfg.quiet {
 		logger.SetOutput(io.Discard)
@@ -505,13 +510,17 @@ func serve(c *cli.Context, sys surroundings) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNotSelf(cfg.opts.Backends, ln.Addr(), sys.interfaceAddrs); err != nil {
+		ln.Close()
+		return err
+	}
 	scheme := "http"
 	if cfg.https {
 		scheme = "https"
 	}
 	url := localURL(ln, scheme, cfg.host)
 	if !cfg.quiet {
-		tty := sys.isTerminal(stdout)
+		tty := sys.isTerminal(sys.stdout)
 		exposed := isExposed(ln)
 		banner{
 			version: currentBuild().version,
@@ -538,8 +547,9 @@ func serve(c *cli.Context, sys surroundings) error {
 	}
 	hs := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		// Event streams never go idle, so Shutdown alone would wait for
 		// them forever; cancelling this context ends them.
 		BaseContext: func(net.Listener) context.Context { return ctx },
@@ -616,7 +626,7 @@ func serve(c *cli.Context, sys surroundings) error {
 		}
 		for _, m := range cfg.opts.Mounts {
 			prefix := strings.Trim(m.Path, "/") + "/"
-			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir),
+			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir), Hidden: deny.Name,
 				OnChange: func(b watcher.Batch) {
 					paths := make([]string, len(b.Paths))
 					for i, p := range b.Paths {
@@ -637,7 +647,14 @@ func serve(c *cli.Context, sys surroundings) error {
 				},
 			}))
 		}
-		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir),
+		// Names the server never serves are not announced either, unless
+		// the folder holds a backend's sources, where any file may matter.
+		var hidden func(string) bool
+		if !cfg.proxiesAll() {
+			hidden = deny.Name
+		}
+		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir), Hidden: hidden,
+			OnFingerprint: srv.SetFingerprint,
 			OnChange: func(b watcher.Batch) {
 				// Behind a backend that serves every path, the server
 				// reloads every page unless all the paths are stylesheets
@@ -648,6 +665,38 @@ func serve(c *cli.Context, sys surroundings) error {
 		}))
 	}
 	return g.Wait()
+}
+
+// The limits on what a request may send before it is answered; SECURITY.md
+// states them and TestStatedLimits holds it to these values.
+const (
+	// readHeaderTimeout closes a connection that has not sent its whole
+	// request line and headers in this time (slowloris).
+	readHeaderTimeout = 10 * time.Second
+	// maxHeaderBytes bounds the request line and headers together. Go's
+	// server allows 4096 bytes more than this before it answers 431.
+	maxHeaderBytes = 1 << 20
+)
+
+// quietOnError returns a writer that passes writes to w until one fails,
+// then drops them all: a log whose reader is gone (a closed pipe, a full
+// disk) must not stop the server, nor make every request pay for a failing
+// write.
+func quietOnError(w io.Writer) io.Writer { return &dropWriter{w: w} }
+
+type dropWriter struct {
+	w      io.Writer
+	failed atomic.Bool
+}
+
+func (d *dropWriter) Write(p []byte) (int, error) {
+	if d.failed.Load() {
+		return len(p), nil
+	}
+	if _, err := d.w.Write(p); err != nil {
+		d.failed.Store(true)
+	}
+	return len(p), nil
 }
 
 // logChange prints one line per announced batch. Under --quiet the logger

@@ -5,6 +5,10 @@
 // event stream and passes on every event: {build, previous, paths}. This
 // script keeps the last build its page has seen and, for each event:
 //
+// - reloads if it announces that build or an older one with another tree
+//   fingerprint (data-tree): a restarted hotserve found files changed while
+//   it was stopped, perhaps to older times (cp -p) that left the build as
+//   it was;
 // - ignores it if it announces that build (a reconnect with nothing new) or
 //   an older one;
 // - reloads if its previous build is not the one the page last saw: the page
@@ -25,6 +29,7 @@
     return;
   }
   var seen = Number(build);
+  var tree = script.getAttribute("data-tree") || "";
   var base = script.src;
   var mode = "";
   var state = "";
@@ -113,6 +118,11 @@
       return;
     }
     if (ev.build <= seen) {
+      // A worker replays its last event to a page that joins; only a
+      // live event speaks for the server now running.
+      if (!msg.replay && ev.tree && tree && ev.tree !== tree) {
+        reload("files changed while hotserve was stopped");
+      }
       return;
     }
     if (ev.previous !== seen) {
@@ -128,6 +138,7 @@
     });
     if (!reloadTimer) {
       seen = ev.build;
+      tree = ev.tree || tree;
       if (unused.length < ev.paths.length) {
         log("updated: " + ev.paths.join(", "));
       }
@@ -407,7 +418,7 @@
             ch.postMessage({ state: last.state });
           }
           if (owner && last.event) {
-            ch.postMessage({ event: last.event });
+            ch.postMessage({ event: last.event, replay: true });
           }
         } else {
           receive(e.data);

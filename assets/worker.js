@@ -11,9 +11,9 @@
 //   where both are missing).
 //
 // Each page gets {state: "connected"|"lost"} when the connection changes and
-// {event: {build, previous, paths}} for every server event. A page that joins
-// late is first sent the latest of both, so it learns the current build at
-// once. Deciding what an event means is the page's job (client.js).
+// {event: {build, previous, tree, paths}} for every server event. A page that
+// joins late is first sent the latest of both, the event marked replay: true,
+// so it learns the current build at once. Deciding what an event means is the page's job (client.js).
 (function () {
   "use strict";
   var ports = [];
@@ -78,7 +78,9 @@
     // worker that says nothing for one that could not start.
     port.postMessage({ state: state });
     if (last) {
-      port.postMessage({ event: last });
+      // Marked as a replay: it may come from a server that has since
+      // stopped, and a page must not reload for that.
+      port.postMessage({ event: last, replay: true });
     }
     if (!source) {
       open();

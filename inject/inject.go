@@ -38,12 +38,26 @@ func Tag(build int64) []byte { return TagWithNonce(build, "") }
 //
 // The nonce is escaped as an attribute value. An empty nonce gives exactly
 // the tag Tag returns.
-func TagWithNonce(build int64, nonce string) []byte {
-	b := make([]byte, 0, 80+len(nonce))
+func TagWithNonce(build int64, nonce string) []byte { return TagWithTree(build, "", nonce) }
+
+// TagWithTree is TagWithNonce with a data-tree attribute holding tree, a
+// fingerprint of the served files, when it is not empty:
+//
+//	<script src="/__hotserve/client.js" data-build="BUILD" data-tree="TREE" async></script>
+//
+// The client compares it with the fingerprint a restarted server
+// announces, which changes when a file changed to an older time while
+// nothing watched. The fingerprint is escaped as an attribute value.
+func TagWithTree(build int64, tree, nonce string) []byte {
+	b := make([]byte, 0, 100+len(tree)+len(nonce))
 	b = append(b, `<script src="`...)
 	b = append(b, ClientPath...)
 	b = append(b, `" data-build="`...)
 	b = strconv.AppendInt(b, build, 10)
+	if tree != "" {
+		b = append(b, `" data-tree="`...)
+		b = append(b, html.EscapeString(tree)...)
+	}
 	if nonce != "" {
 		b = append(b, `" nonce="`...)
 		b = append(b, html.EscapeString(nonce)...)

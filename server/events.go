@@ -32,7 +32,9 @@ type Change struct {
 type state struct {
 	build    int64
 	previous int64
-	tag      []byte        // the script tag that carries build
+	tree     string        // fingerprint of the files, or ""; see SetFingerprint
+	id       string        // the event's id: build, and tree if any
+	tag      []byte        // the script tag that carries build and tree
 	event    []byte        // the SSE event announcing build, ready to write
 	changed  chan struct{} // closed when a newer state replaces this one
 	settled  bool          // false until the initial walk or a reload set the build
@@ -47,25 +49,33 @@ type broadcaster struct {
 	mu      sync.Mutex // serialises publishers; readers use cur alone
 	cur     atomic.Pointer[state]
 	streams atomic.Int64
+	tree    atomic.Pointer[string] // the fingerprint the next state carries
 }
 
 func newBroadcaster() *broadcaster {
 	b := &broadcaster{}
-	b.cur.Store(newState(0, 0, nil, false, false))
+	b.cur.Store(newState(0, 0, "", nil, false, false))
 	return b
 }
 
-func newState(build, previous int64, paths []string, full, settled bool) *state {
+func newState(build, previous int64, tree string, paths []string, full, settled bool) *state {
 	if paths == nil {
 		paths = []string{}
 	}
 	data, _ := json.Marshal(struct {
 		Build    int64    `json:"build"`
 		Previous int64    `json:"previous"`
+		Tree     string   `json:"tree,omitempty"`
 		Paths    []string `json:"paths"`
 		Reload   bool     `json:"reload,omitempty"`
-	}{build, previous, paths, full}) // cannot fail: ints, bools and strings only
+	}{build, previous, tree, paths, full}) // cannot fail: ints, bools and strings only
+	// A restart can bring the same build with another tree: the id holds
+	// both, so that a reconnecting browser's Last-Event-ID does not stop
+	// the new tree from being sent.
 	id := strconv.FormatInt(build, 10)
+	if tree != "" {
+		id += "." + tree
+	}
 	event := make([]byte, 0, len(id)+len(data)+16)
 	event = append(event, "id: "...)
 	event = append(event, id...)
@@ -75,7 +85,9 @@ func newState(build, previous int64, paths []string, full, settled bool) *state 
 	return &state{
 		build:    build,
 		previous: previous,
-		tag:      inject.Tag(build),
+		tree:     tree,
+		id:       id,
+		tag:      inject.TagWithTree(build, tree, ""),
 		event:    event,
 		changed:  make(chan struct{}),
 		settled:  settled,
@@ -90,13 +102,17 @@ func (b *broadcaster) publish(next func(cur int64) (int64, bool), paths []string
 	defer b.mu.Unlock()
 	old := b.cur.Load()
 	build, ok := next(old.build)
+	var tree string
+	if t := b.tree.Load(); t != nil {
+		tree = *t
+	}
 	switch {
 	case ok:
-		b.cur.Store(newState(build, old.build, paths, full, true))
+		b.cur.Store(newState(build, old.build, tree, paths, full, true))
 	case !old.settled:
 		// Same build, but streams waiting for the first settled state
 		// may now send it.
-		b.cur.Store(newState(old.build, old.previous, nil, false, true))
+		b.cur.Store(newState(old.build, old.previous, tree, nil, false, true))
 	default:
 		return
 	}
@@ -148,6 +164,18 @@ func (s *Server) publish(c Change) {
 func (s *Server) Settle(newest time.Time) {
 	ms := newest.UnixMilli()
 	s.events.publish(func(cur int64) (int64, bool) { return ms, ms > cur }, nil, false)
+}
+
+// SetFingerprint sets the fingerprint of the served files (see
+// watcher.Config.OnFingerprint) that the next Settle or Reload publishes
+// beside the build. Pages carry it in their script tag; after a restart,
+// a page whose fingerprint differs from the new server's reloads even if
+// the build did not move, as when a file was replaced by an older one
+// (cp -p, git stash pop) while hotserve was stopped. Call it before Settle
+// and before each Reload. It never blocks.
+func (s *Server) SetFingerprint(fp uint64) {
+	t := strconv.FormatUint(fp, 36)
+	s.events.tree.Store(&t)
 }
 
 // Build returns the current build id.
@@ -228,19 +256,16 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 	// A browser that reconnects says which build it saw last; it is not
 	// told that build again.
-	sent, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
-	if err != nil {
-		sent = -1
-	}
+	sent := r.Header.Get("Last-Event-ID")
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	for {
 		cur := s.events.cur.Load()
-		if cur.settled && cur.build != sent {
+		if cur.settled && cur.id != sent {
 			if !write(cur.event) {
 				return
 			}
-			sent = cur.build
+			sent = cur.id
 		}
 		select {
 		case <-cur.changed:

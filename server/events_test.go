@@ -193,3 +193,35 @@ func TestMaxStreamsOption(t *testing.T) {
 		t.Errorf("a 4th stream with MaxStreams 3: got %d, want 503", r.status)
 	}
 }
+
+// TestFingerprintBesideTheBuild is a restart after cp -p at the stream's
+// level: the new server has the build the browser saw last, but another
+// fingerprint. The stream must send it although Last-Event-ID names that
+// build, and pages must carry it; the same fingerprint sends nothing.
+func TestFingerprintBesideTheBuild(t *testing.T) {
+	dir := site(t, map[string]string{"index.html": page})
+	before, _ := start(t, dir, Options{})
+	before.SetFingerprint(1)
+	before.Settle(time.UnixMilli(5000))
+	seen := before.events.cur.Load().id
+
+	s, base := start(t, dir, Options{})
+	s.SetFingerprint(2)
+	s.Settle(time.UnixMilli(5000))
+	st := ssetest.Open(t, base+"/__hotserve/events", "Last-Event-ID", seen)
+	ev := st.Next(t, 5*time.Second)
+	if ev.Data.Build != 5000 || ev.Data.Tree != "2" || ev.ID == seen {
+		t.Fatalf("got id %q %s, want build 5000 with tree 2", ev.ID, ev.Raw)
+	}
+	if r := get(t, base+"/"); !strings.Contains(r.body, `data-build="5000" data-tree="2"`) {
+		t.Errorf("the page's tag carries no fingerprint: %s", r.body)
+	}
+
+	// Same build, same fingerprint: nothing to say.
+	st = ssetest.Open(t, base+"/__hotserve/events", "Last-Event-ID", ev.ID)
+	waitFor(t, func() bool { return s.Streams() == 2 })
+	s.ReloadChange(Change{Paths: []string{"a"}, ModTime: time.UnixMilli(6000)})
+	if ev := st.Next(t, 5*time.Second); ev.Data.Build != 6000 {
+		t.Errorf("got %s first, want build 6000: the known build was sent again", ev.Raw)
+	}
+}

@@ -83,23 +83,9 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 // errDenied is returned by open for a name that is never served.
 var errDenied = errors.New("denied")
 
-// open opens name, a cleaned slash path, for a request. The deny rules are
-// applied to the name as requested and again to what it resolves to through
-// symbolic links, and the resolved name is what is opened, so the check and
-// the open agree on the file.
-func open(root *os.Root, name string) (*os.File, error) {
-	if denied(name) {
-		return nil, errDenied
-	}
-	real, err := resolve(root, name)
-	if err != nil {
-		return nil, err
-	}
-	if real != name && denied(real) {
-		return nil, errDenied
-	}
-	return root.Open(real)
-}
+// errNotRegular is returned by open for a named pipe, device or socket:
+// only regular files and folders are served.
+var errNotRegular = errors.New("not a regular file or folder")
 
 // redirect answers with a relative redirect to to, a name within the
 // current folder. The "./" and the escaping keep any name, even one that
@@ -430,8 +416,8 @@ func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, root *os.R
 	fmt.Fprintf(&b, "<title>%s</title></head>\n<body><h1>%s</h1>\n<ul>\n", title, title)
 	for _, e := range entries {
 		n := e.Name()
-		if denied(n) {
-			continue
+		if denied(n) || e.Type()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeIrregular) != 0 {
+			continue // never served
 		}
 		if e.Type()&fs.ModeSymlink != 0 {
 			real, err := resolve(root, path.Join(dir, n))

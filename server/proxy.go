@@ -23,6 +23,7 @@ import (
 
 // proxy passes requests to one backend.
 type proxy struct {
+	hop    string // this proxy's Via entry; see loop.go
 	target *url.URL
 	base   string // target's path without a trailing slash: the app's mount point
 	rp     *httputil.ReverseProxy
@@ -45,9 +46,10 @@ func newProxy(s *Server, b Backend) *proxy {
 		// whose certificate is a development one more often than not.
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
-	px := &proxy{target: target, base: strings.TrimSuffix(target.Path, "/"), tr: tr}
+	px := &proxy{hop: newHop(), target: target, base: strings.TrimSuffix(target.Path, "/"), tr: tr}
 	px.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			outgoing(pr.Out, px.hop)
 			// SetURL also sets the backend's host as Host: apps that
 			// build absolute URLs or route by host expect their own.
 			pr.SetURL(target)
@@ -84,6 +86,9 @@ func loopback(host string) bool {
 
 // serve passes the request to the backend, injecting into its pages.
 func (px *proxy) serve(s *Server, w http.ResponseWriter, r *http.Request) {
+	if refuseHop(w, r, px.hop) {
+		return
+	}
 	// ReverseProxy adds the backend's headers to what is already set;
 	// ModifyResponse sets ours again on top of them.
 	clear(w.Header())

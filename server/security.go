@@ -9,9 +9,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
+
+	"github.com/hotserve/hotserve/internal/deny"
 )
 
 // Every request is treated as hostile: a page on any site the developer
@@ -129,53 +130,12 @@ func sameOrigin(r *http.Request) bool {
 	return strings.EqualFold(origin, scheme+r.Host)
 }
 
-// secretSuffixes are the extensions of key and certificate files, which are
-// never served.
-var secretSuffixes = []string{".pem", ".crt", ".key", ".p12", ".pfx", ".cer", ".der"}
-
 // denied reports whether a cleaned, slash-separated name must never be served
-// or listed. A segment may not start with a dot, except .well-known: dotfiles
-// and dot-folders are where secrets live (.env, .git, .npmrc, .yarnrc.yml,
-// .aws). Keys and certificates are denied by extension. The comparison
-// ignores case, since macOS and Windows file systems do.
-func denied(name string) bool {
-	if strings.IndexByte(name, 0) >= 0 {
-		return true
-	}
-	for seg := range strings.SplitSeq(name, "/") {
-		if deniedSegment(seg, runtime.GOOS == "windows") {
-			return true
-		}
-	}
-	return false
-}
+// or listed; see deny.Name. The watcher applies the same rule to what it
+// announces.
+func denied(name string) bool { return deny.Name(name) }
 
-func deniedSegment(seg string, windows bool) bool {
-	if seg == "." || seg == "" {
-		return false
-	}
-	lower := strings.ToLower(seg)
-	if strings.HasPrefix(lower, ".") && lower != ".well-known" {
-		return true
-	}
-	for _, s := range secretSuffixes {
-		if strings.HasSuffix(lower, s) {
-			return true
-		}
-	}
-	if windows {
-		// NTFS alternate data streams (".env::$DATA"), 8.3 short names
-		// ("SECRET~1.PEM") and the trailing dots and spaces Windows strips
-		// all reach a file under another name than the one checked.
-		if strings.ContainsAny(seg, `:\`) || strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ") {
-			return true
-		}
-		if i := strings.IndexByte(seg, '~'); i >= 0 && i+1 < len(seg) && seg[i+1] >= '0' && seg[i+1] <= '9' {
-			return true
-		}
-	}
-	return false
-}
+func deniedSegment(seg string, windows bool) bool { return deny.Segment(seg, windows) }
 
 // errEscapes reports a link whose target is outside the root; os.Root would
 // refuse to follow it anyway.

@@ -206,7 +206,8 @@ func (iw *injectWriter) inject(pr *io.PipeReader, enc string) error {
 	}()
 	h := iw.w.Header()
 	out := &flushWriter{w: iw.w, rc: http.NewResponseController(iw.w), header: func() { iw.sent = true; iw.w.WriteHeader(iw.code) }}
-	tag := inject.TagWithNonce(iw.s.events.cur.Load().build, cspNonce(h))
+	cur := iw.s.events.cur.Load()
+	tag := inject.TagWithTree(cur.build, cur.tree, cspNonce(h))
 	_, err = inject.Stream(out, in, tag, func(p inject.Point) bool {
 		in.decided()
 		ok := p.OK || p.Reason == inject.Fragment && navigation(iw.r)
@@ -461,7 +462,7 @@ func (s *Server) pageState() *state {
 	cur := s.events.cur.Load()
 	if nonce := cspNonce(s.opts.Header); nonce != "" {
 		withNonce := *cur
-		withNonce.tag = inject.TagWithNonce(cur.build, nonce)
+		withNonce.tag = inject.TagWithTree(cur.build, cur.tree, nonce)
 		return &withNonce
 	}
 	return cur

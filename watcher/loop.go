@@ -35,6 +35,9 @@ type loop struct {
 	name     string // Config.Dir as the caller spelled it, for messages
 	globs    []string
 	onChange func(Batch)
+	onPrint  func(uint64)
+	hidden   func(rel string) bool
+	tree     *fingerprint
 	log      *log.Logger
 	w        dirWatcher
 
@@ -84,6 +87,8 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 		name:      cfg.Dir,
 		globs:     cfg.Ignore,
 		onChange:  cfg.OnChange,
+		onPrint:   cfg.OnFingerprint,
+		hidden:    cfg.Hidden,
 		log:       cfg.ErrorLog,
 		w:         w,
 		watched:   make(map[string]bool),
@@ -98,6 +103,10 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 		ids:       make(map[fileKey]string),
 		aliases:   make(map[string][]string),
 	}
+	if l.hidden == nil {
+		l.hidden = func(string) bool { return false }
+	}
+	l.tree = newFingerprint(l.hidden)
 	if l.pollEvery <= 0 {
 		l.pollEvery = DefaultPoll
 	}
@@ -202,6 +211,7 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 		l.forget(ev.Name)
 	}
 	created := ev.Has(fsnotify.Create)
+	before := len(l.pending)
 	l.mark(rel, created)
 	if created {
 		fi, err := os.Lstat(ev.Name)
@@ -223,13 +233,15 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 			}
 		}
 	}
-	return true
+	return !l.hidden(rel) || len(l.pending) > before
 }
 
 // mark adds rel to the open batch, remembering only its first event, and
 // the same path under every link that leads to a directory above it.
+//
+// Hidden paths are not added: browsers never load them.
 func (l *loop) mark(rel string, created bool) {
-	if _, ok := l.pending[rel]; !ok {
+	if _, ok := l.pending[rel]; !ok && !l.hidden(rel) {
 		l.pending[rel] = created
 	}
 	for target, links := range l.aliases {
@@ -238,7 +250,7 @@ func (l *loop) mark(rel string, created bool) {
 			continue
 		}
 		for _, link := range links {
-			if _, ok := l.pending[link+"/"+rest]; !ok {
+			if _, ok := l.pending[link+"/"+rest]; !ok && !l.hidden(link+"/"+rest) {
 				l.pending[link+"/"+rest] = created
 			}
 		}
@@ -435,11 +447,17 @@ func (l *loop) rescan() bool {
 		}
 	}
 	since := l.since.Add(-rescanMargin)
+	l.tree = newFingerprint(l.hidden) // deletions were lost too
 	err := l.walk(l.dir, func(rel string, d fs.DirEntry) {
 		if rel == "." {
 			return
 		}
-		if info, err := d.Info(); err == nil && info.ModTime().After(since) {
+		info, err := d.Info()
+		if err != nil {
+			return
+		}
+		l.tree.record(rel, info)
+		if info.ModTime().After(since) {
 			l.mark(rel, false)
 		}
 	})
@@ -459,8 +477,16 @@ func (l *loop) flush() {
 	for rel, created := range l.pending {
 		path := filepath.Join(l.dir, filepath.FromSlash(rel))
 		fi, err := os.Lstat(path)
+		if err == nil {
+			l.tree.record(rel, fi)
+		} else if errors.Is(err, fs.ErrNotExist) {
+			l.tree.drop(rel)
+		}
 		if created && errors.Is(err, fs.ErrNotExist) {
 			continue // created and gone within one batch, like an editor's temporary file
+		}
+		if err == nil && irregular(fi) {
+			continue // a named pipe, socket or device: never served
 		}
 		paths = append(paths, rel)
 		if err == nil {
@@ -478,6 +504,9 @@ func (l *loop) flush() {
 		return
 	}
 	slices.Sort(paths)
+	if l.onPrint != nil {
+		l.onPrint(l.tree.sum)
+	}
 	l.onChange(Batch{Paths: paths, ModTime: newest})
 }
 

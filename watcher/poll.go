@@ -171,6 +171,7 @@ func (l *loop) reroot() bool {
 	l.dir = dir
 	l.rootID = rootID(l.name)
 	l.real = realPath(dir)
+	l.tree = newFingerprint(l.hidden) // what was there is gone; flush records what is
 	err = l.walk(dir, func(rel string, _ fs.DirEntry) {
 		if rel != "." {
 			l.mark(rel, false)

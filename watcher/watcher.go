@@ -116,6 +116,23 @@ type Config struct {
 	// directory.
 	OnRoot func()
 
+	// Hidden, if not nil, reports whether a slash path relative to Dir is
+	// never served, like a server's dotfiles and keys. Changes to such
+	// paths are not announced: an editor's save that writes a hidden
+	// temporary file and renames it over the page is one change, to the
+	// page, even when the rename comes after the batch with the temporary
+	// file closed. Hidden paths are left out of the fingerprint too.
+	Hidden func(rel string) bool
+
+	// OnFingerprint, if not nil, is called from the watcher's goroutine
+	// after the initial walk, before OnReady, and before each OnChange,
+	// with a fingerprint of the path, size and modification time of every
+	// file that is not ignored or hidden. Restarting on an unchanged tree
+	// gives the same value; a file changed while nothing watched, even to
+	// an older time (cp -p, git stash pop, a backup restored), gives
+	// another, which the newest modification time alone would not show.
+	OnFingerprint func(uint64)
+
 	// OnChange is called from the watcher's goroutine for each non-empty
 	// batch. It must not block for long: events queue up while it runs. If
 	// nil, batches are dropped.
@@ -190,13 +207,17 @@ func watch(ctx context.Context, cfg Config, wrap func(dirWatcher) dirWatcher) er
 
 	l := newLoop(cfg, dir, w)
 	var newest time.Time
-	err = l.walk(dir, func(_ string, d fs.DirEntry) {
+	err = l.walk(dir, func(rel string, d fs.DirEntry) {
 		if info, err := d.Info(); err == nil {
 			newest = later(newest, info.ModTime())
+			l.tree.record(rel, info)
 		}
 	})
 	if err != nil {
 		return err
+	}
+	if cfg.OnFingerprint != nil {
+		cfg.OnFingerprint(l.tree.sum)
 	}
 	if cfg.OnReady != nil {
 		cfg.OnReady(newest)

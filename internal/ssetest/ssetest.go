@@ -19,6 +19,7 @@ type Event struct {
 	Data struct {
 		Build    int64    `json:"build"`
 		Previous int64    `json:"previous"`
+		Tree     string   `json:"tree"`
 		Paths    []string `json:"paths"`
 		Reload   bool     `json:"reload"`
 	}

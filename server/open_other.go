@@ -1,0 +1,37 @@
+//go:build !(linux || android || darwin || ios || freebsd || netbsd || openbsd)
+
+package server
+
+import (
+	"io/fs"
+	"os"
+)
+
+// open opens name, a cleaned slash path, for a request: a regular file or a
+// folder, nothing else. The deny rules are applied to the name as requested
+// and again to what it resolves to through symbolic links, and the resolved
+// name is what is opened. Linux, macOS and the BSDs walk the path descriptor by
+// descriptor instead (open_unix.go), which also holds while a name is
+// swapped between a file and a link; this form checks names, then opens.
+func open(root *os.Root, name string) (*os.File, error) {
+	if denied(name) {
+		return nil, errDenied
+	}
+	real, err := resolve(root, name)
+	if err != nil {
+		return nil, err
+	}
+	if real != name && denied(real) {
+		return nil, errDenied
+	}
+	f, err := root.Open(real)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() && !fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
+	}
+	return f, nil
+}
