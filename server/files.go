@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -13,7 +12,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hotserve/hotserve/inject"
@@ -128,23 +126,10 @@ func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os
 	return true
 }
 
-// file is what serveContent needs of an open file.
-type file interface {
-	io.ReaderAt
-	io.ReadSeeker
-}
-
-// maxBuffered is the largest page read whole into memory before it is
-// injected and sent; see serveContent. Bigger pages are streamed with
-// sendfile: on a loopback load test a 1 MB page written from memory gave
-// more requests per second than sendfile but a p99 latency 1.6 times the
-// FileServer's, while sendfile matched it on both; and nearly every page a
-// person edits is far smaller than this.
-const maxBuffered = 256 << 10
-
 // serveContent serves an open regular file, injecting the reload script into
-// HTML documents. Both paths go through http.ServeContent, so HEAD, Range and
-// conditional requests are computed on exactly the bytes sent.
+// HTML documents. It decides what goes out; send.go sends it. Both paths go
+// through http.ServeContent, so HEAD, Range and conditional requests are
+// computed on exactly the bytes sent.
 //
 // A page up to maxBuffered is read whole first and the script placed in those
 // bytes, so an editor rewriting the file meanwhile cannot leave the script
@@ -158,30 +143,19 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	h := w.Header()
 	cur := s.pageState()
 	if s.injectable(r, name) {
-		var src file = f
-		size := fi.Size()
-		var buf []byte // the page, after room for the tag, when read whole
-		var pt inject.Point
-		var ctype string // the page's Content-Type, when known already
-		var err error
-		if size <= maxBuffered {
-			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
-				s.notFound(w, r) // vanished or unreadable: nothing sent yet
-				return
-			}
-			defer putPage(buf)
-			page := buf[len(cur.tag):]
-			src, size = bytes.NewReader(page), int64(len(page))
-			pt, ctype, err = s.points.find(page)
-		} else {
-			pt, err = inject.Find(io.NewSectionReader(src, 0, size))
+		pg, err := readHTML(f, fi.Size(), len(cur.tag))
+		if err != nil {
+			s.notFound(w, r) // vanished or unreadable: nothing sent yet
+			return
 		}
+		defer pg.release()
+		pt, ctype, err := s.points.pointOf(&pg)
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
 			s.notFound(w, r)
 			return
 		}
-		setPageType(h, name, ctype, src, size)
+		setPageType(h, name, ctype, pg.src, pg.size)
 		if pt.Reason == inject.Fragment && navigation(r) {
 			// The browser says it will show this as a page, and it will,
 			// whatever it holds; without the script the tab would never
@@ -195,21 +169,13 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			// old build and would reload forever.
 			h.Set("Cache-Control", "no-store")
 			h.Set("ETag", etag("i", fi, cur.build))
-			if buf != nil {
-				// Assemble the page in place: the prefix moves down
-				// over the room left for the tag, the tag goes after it.
-				copy(buf, buf[len(cur.tag):len(cur.tag)+int(pt.Offset)])
-				copy(buf[pt.Offset:], cur.tag)
-				http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
-				return
-			}
-			http.ServeContent(onceWriter{w}, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
+			sendPage(w, r, name, &pg, pt.Offset, cur.tag)
 			return
 		}
 		if _, seen := s.warned.LoadOrStore(name, struct{}{}); !seen {
 			s.log.Printf("warning: %s: %s; reload script not injected", name, pt.Reason)
 		}
-		f = src
+		f = pg.src
 	}
 	setPageType(h, name, "", f, fi.Size())
 	// No Last-Modified: its one-second resolution would answer a request
@@ -218,138 +184,9 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	// announced change raises.
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", etag("f", fi, cur.build))
-	if r.Method == http.MethodGet && fi.Size() < pooledPage {
-		if _, ok := f.(*os.File); ok {
-			// A small file costs fewer system calls read whole and sent
-			// in one write than sent by ServeContent's ReadFrom, which
-			// reads 512 bytes, writes them with the headers, then calls
-			// sendfile for the rest. Big files keep sendfile.
-			buf, err := readPage(f, fi.Size(), 0)
-			if err != nil {
-				s.notFound(w, r)
-				return
-			}
-			defer putPage(buf)
-			http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
-			return
-		}
+	if err := sendFile(w, r, name, f, fi.Size()); err != nil {
+		s.notFound(w, r) // nothing sent yet
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		s.notFound(w, r)
-		return
-	}
-	http.ServeContent(w, r, name, zeroTime, f)
-}
-
-// readPage reads a file of about size bytes whole into one buffer that
-// starts with room spare bytes, so that the injected page can be assembled
-// in it without another allocation. A file that grew since its size was
-// taken is read to its end, up to maxBuffered. Give the buffer back with
-// putPage once the response is written.
-func readPage(f io.ReaderAt, size int64, room int) ([]byte, error) {
-	buf := getPage(room + int(size) + 1)
-	n, err := f.ReadAt(buf[room:], 0)
-	if err != nil && err != io.EOF {
-		putPage(buf)
-		return nil, err
-	}
-	buf = buf[:room+n]
-	if n == int(size)+1 {
-		rest, err := io.ReadAll(io.NewSectionReader(f, int64(n), maxBuffered-int64(n)))
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, rest...)
-	}
-	return buf, nil
-}
-
-// pooledPage is the size of the buffers small files and pages are read
-// into; bigger pages, up to maxBuffered, use bigger pooled buffers.
-const pooledPage = 64 << 10
-
-// pageClasses are the buffer sizes kept for reuse, the last one fitting the
-// biggest page read whole with room for its tag, so that serving a page
-// allocates nothing for its body.
-var pageClasses = [...]int{pooledPage, maxBuffered + 4<<10}
-
-var pagePools [len(pageClasses)]sync.Pool
-
-func getPage(n int) []byte {
-	for i, size := range pageClasses {
-		if n <= size {
-			if b, ok := pagePools[i].Get().(*[]byte); ok {
-				return (*b)[:n]
-			}
-			return make([]byte, n, size)
-		}
-	}
-	return make([]byte, n)
-}
-
-func putPage(b []byte) {
-	for i, size := range pageClasses {
-		if cap(b) == size {
-			b = b[:0]
-			pagePools[i].Put(&b)
-			return
-		}
-	}
-}
-
-// memReader is a page in memory, as http.ServeContent reads it: it can seek
-// (for Range requests) and onceWriter can take its bytes without copying.
-type memReader struct {
-	b   []byte
-	off int64
-}
-
-func (m *memReader) Read(p []byte) (int, error) {
-	if m.off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[m.off:])
-	m.off += int64(n)
-	return n, nil
-}
-
-func (m *memReader) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		offset += m.off
-	case io.SeekEnd:
-		offset += int64(len(m.b))
-	}
-	if offset < 0 {
-		return 0, errors.New("memReader: negative position")
-	}
-	m.off = offset
-	return offset, nil
-}
-
-// onceWriter sends a memReader's bytes in one Write, and a splice's with
-// sendfile for its file part (see splice.writeTo). http.ServeContent
-// copies the body with io.CopyN, which would otherwise go through the
-// ResponseWriter's ReadFrom (headers and 512 bytes in one write, the rest
-// in another) or through a fresh copy buffer.
-type onceWriter struct{ http.ResponseWriter }
-
-func (w onceWriter) ReadFrom(r io.Reader) (int64, error) {
-	if lr, ok := r.(*io.LimitedReader); ok {
-		if sp, ok := lr.R.(*splice); ok {
-			n, err := sp.writeTo(w.ResponseWriter, lr.N)
-			lr.N -= n
-			return n, err
-		}
-		if m, ok := lr.R.(*memReader); ok {
-			end := min(m.off+lr.N, int64(len(m.b)))
-			n, err := w.Write(m.b[m.off:end])
-			m.off += int64(n)
-			lr.N -= int64(n)
-			return int64(n), err
-		}
-	}
-	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
 }
 
 func etag(kind string, fi fs.FileInfo, build int64) string {
