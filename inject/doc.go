@@ -24,7 +24,7 @@
 // WHATWG MIME sniffing treats as binary (a NUL excepted: the HTML parser
 // copes with it, and a browser shows such a page) are most likely not HTML
 // at all, whatever their name says. A page that already carries a
-// <script src="/__hotserve/client.js"> at the insertion point is left alone
+// <script> with the tag's own src at the insertion point is left alone
 // too, so injecting twice (a proxy in front of hotserve, or a page saved from
 // the browser) changes nothing.
 //

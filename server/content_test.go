@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotserve/hotserve/inject"
+	"github.com/hotserve/hotserve/assets"
 )
 
 // shrunk is a file that was size bytes long when it was stat'ed but has
@@ -124,10 +124,10 @@ func TestFileChangingWhileServed(t *testing.T) {
 				t.Fatalf("got a complete %d-byte body from a file cut to %d bytes", len(body), tc.cut)
 			}
 			got := string(body)
-			if n := strings.Count(got, inject.ClientPath); n > 1 {
+			if n := strings.Count(got, assets.ClientPath); n > 1 {
 				t.Fatalf("got %d script tags", n)
 			}
-			if strings.Contains(got, inject.ClientPath) {
+			if strings.Contains(got, assets.ClientPath) {
 				got = uninject(t, got)
 			}
 			if got != tc.content[:tc.cut] {

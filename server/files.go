@@ -149,7 +149,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			return
 		}
 		defer pg.release()
-		pt, ctype, err := s.points.pointOf(&pg)
+		pt, ctype, err := s.points.pointOf(&pg, cur.tag)
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
 			s.notFound(w, r)

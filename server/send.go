@@ -355,11 +355,13 @@ func newPointCache() *pointCache {
 	return &pointCache{seed: maphash.MakeSeed(), m: make(map[uint64]pageFacts)}
 }
 
-// find returns inject.Find's answer for page and pageType's, from the cache
-// when it can.
-func (c *pointCache) find(page []byte) (inject.Point, string, error) {
+// find returns inject.Find's answer for page and tag and pageType's, from
+// the cache when it can. Find reads only the tag's src, which is always
+// assets.ClientPath, so the answer does not depend on the rest of the tag
+// (build, tree, nonce) and the cache need not key on it.
+func (c *pointCache) find(page, tag []byte) (inject.Point, string, error) {
 	if len(page) > maxCachedPage {
-		f, err := factsOf(page)
+		f, err := factsOf(page, tag)
 		return f.pt, f.ctype, err
 	}
 	key := maphash.Bytes(c.seed, page)
@@ -369,7 +371,7 @@ func (c *pointCache) find(page []byte) (inject.Point, string, error) {
 	if ok {
 		return f.pt, f.ctype, nil
 	}
-	f, err := factsOf(page)
+	f, err := factsOf(page, tag)
 	if err != nil {
 		return f.pt, f.ctype, err
 	}
@@ -384,16 +386,16 @@ func (c *pointCache) find(page []byte) (inject.Point, string, error) {
 
 // pointOf returns where the tag goes in p and, for a page read whole, its
 // Content-Type ("" when not known yet).
-func (c *pointCache) pointOf(p *htmlPage) (inject.Point, string, error) {
+func (c *pointCache) pointOf(p *htmlPage, tag []byte) (inject.Point, string, error) {
 	if p.buf == nil {
-		pt, err := inject.Find(io.NewSectionReader(p.src, 0, p.size))
+		pt, err := inject.Find(io.NewSectionReader(p.src, 0, p.size), tag)
 		return pt, "", err
 	}
-	return c.find(p.buf[p.room:])
+	return c.find(p.buf[p.room:], tag)
 }
 
-func factsOf(page []byte) (pageFacts, error) {
-	pt, err := inject.Find(bytes.NewReader(page))
+func factsOf(page, tag []byte) (pageFacts, error) {
+	pt, err := inject.Find(bytes.NewReader(page), tag)
 	if err != nil {
 		return pageFacts{}, err
 	}

@@ -27,8 +27,9 @@ import (
 )
 
 // Prefix is the URL path prefix hotserve reserves for itself. Nothing in the
-// served folder can shadow it.
-const Prefix = "/__hotserve/"
+// served folder can shadow it. The browser protocol is defined in package
+// assets, beside the scripts that speak it.
+const Prefix = assets.Prefix
 
 // Options configure a Server. The zero value serves the folder with live
 // reload on.
