@@ -95,7 +95,7 @@ func TestFileChangingWhileServed(t *testing.T) {
 			s.Settle(time.UnixMilli(1))
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				f := &shrunk{data: []byte(tc.content), cut: int64(tc.cut)}
-				s.serveContent(w, r, tc.file, f, fakeInfo{tc.file, int64(len(tc.content))})
+				s.site.serveContent(s, w, r, tc.file, f, fakeInfo{tc.file, int64(len(tc.content))})
 			}))
 			defer ts.Close()
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}

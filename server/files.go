@@ -19,39 +19,40 @@ import (
 
 var zeroTime time.Time
 
-// serveFile answers GET and HEAD for a path in the folder.
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
+// serveFile answers GET and HEAD for a path in the folder, r's path taken
+// as relative to it.
+func (fd *folder) serveFile(s *Server, w http.ResponseWriter, r *http.Request) {
 	// Decode and clean once; the deny check and the open use the same name.
 	p := path.Clean("/" + r.URL.Path)
 	name := strings.TrimPrefix(p, "/")
 	if name == "" {
 		name = "."
 	}
-	root := s.root.Load()
+	root := fd.root.Load()
 	if strings.HasSuffix(r.URL.Path, "/") {
 		// Most folder requests are for their index.html: open it
 		// straight away rather than the folder first.
-		if s.serveIndexFile(w, r, root, name) {
+		if fd.serveIndexFile(s, w, r, root, name) {
 			return
 		}
 	}
 	f, err := open(root, name)
 	if err != nil {
-		if s.opts.SPA && errors.Is(err, fs.ErrNotExist) && !denied(name) && appRoute(r, p) {
-			s.serveIndex(w, r, root, ".")
+		if fd.spa && errors.Is(err, fs.ErrNotExist) && !denied(name) && appRoute(r, p) {
+			fd.serveIndex(s, w, r, root, ".")
 			return
 		}
 		// Denied names, escapes, loops and permission errors are all
 		// "not here" to a browser; os.Root would otherwise surface some
 		// as 500s, and a 403 would confirm that a secret exists.
-		s.warnEscape(err)
-		s.notFound(w, r)
+		s.warnEscape(fd, err)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	if fi.IsDir() {
@@ -65,17 +66,17 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		}
 		if strings.HasSuffix(r.URL.Path, "/") {
 			// index.html was looked for before the folder was opened.
-			s.serveListing(w, r, root, name)
+			fd.serveListing(s, w, r, root, name)
 			return
 		}
-		s.serveIndex(w, r, root, name)
+		fd.serveIndex(s, w, r, root, name)
 		return
 	}
 	if !fi.Mode().IsRegular() {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
-	s.serveContent(w, r, name, f, fi)
+	fd.serveContent(s, w, r, name, f, fi)
 }
 
 // errDenied is returned by open for a name that is never served.
@@ -103,15 +104,15 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // serveIndex serves dir/index.html, or a listing of dir if it has none.
-func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
-	if !s.serveIndexFile(w, r, root, dir) {
-		s.serveListing(w, r, root, dir)
+func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+	if !fd.serveIndexFile(s, w, r, root, dir) {
+		fd.serveListing(s, w, r, root, dir)
 	}
 }
 
 // serveIndexFile serves dir/index.html if it is a regular file, and reports
 // whether it did.
-func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) bool {
+func (fd *folder) serveIndexFile(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) bool {
 	name := path.Join(dir, "index.html")
 	f, err := open(root, name)
 	if err != nil {
@@ -122,7 +123,7 @@ func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os
 	if err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	s.serveContent(w, r, name, f, fi)
+	fd.serveContent(s, w, r, name, f, fi)
 	return true
 }
 
@@ -139,20 +140,20 @@ func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os
 // the connection is closed before the promised length, which a browser
 // treats as a failed load rather than a whole page. Other files are sent as
 // http.ServeContent does, which ends the same way.
-func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
+func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
 	h := w.Header()
 	cur := s.pageState()
 	if s.injectable(r, name) {
 		pg, err := readHTML(f, fi.Size(), len(cur.tag))
 		if err != nil {
-			s.notFound(w, r) // vanished or unreadable: nothing sent yet
+			s.notFound(w, r, fd.prefix) // vanished or unreadable: nothing sent yet
 			return
 		}
 		defer pg.release()
 		pt, ctype, err := s.points.pointOf(&pg, cur.tag)
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
-			s.notFound(w, r)
+			s.notFound(w, r, fd.prefix)
 			return
 		}
 		setPageType(h, name, ctype, pg.src, pg.size)
@@ -172,7 +173,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			sendPage(w, r, name, &pg, pt.Offset, cur.tag)
 			return
 		}
-		if _, seen := s.warned.LoadOrStore(name, struct{}{}); !seen {
+		if _, seen := s.warned.LoadOrStore(path.Join(fd.prefix, name), struct{}{}); !seen {
 			s.log.Printf("warning: %s: %s; reload script not injected", name, pt.Reason)
 		}
 		f = pg.src
@@ -185,7 +186,7 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", etag("f", fi, cur.build))
 	if err := sendFile(w, r, name, f, fi.Size()); err != nil {
-		s.notFound(w, r) // nothing sent yet
+		s.notFound(w, r, fd.prefix) // nothing sent yet
 	}
 }
 
@@ -230,21 +231,21 @@ func navigation(r *http.Request) bool {
 // both the link and the text. Entries that would not be served are left
 // out: denied names, and links that lead to one, out of the folder or
 // nowhere.
-func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
 	d, err := open(root, dir)
 	if err != nil {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	entries, err := d.ReadDir(-1)
 	d.Close()
 	if err != nil {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 
-	title := html.EscapeString(s.prefix + "/" + strings.TrimPrefix(dir+"/", "./"))
+	title := html.EscapeString(fd.prefix + "/" + strings.TrimPrefix(dir+"/", "./"))
 	var b bytes.Buffer
 	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\">")
 	if !s.opts.NoReload {

@@ -15,7 +15,6 @@ import (
 	"hash/fnv"
 	"log"
 	"net/http"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -87,23 +86,30 @@ type Options struct {
 }
 
 // Server serves one folder. Create it with New.
+//
+// Inside, it is a few pieces that meet here: the site's folder and the
+// routes (mounts, each a folder of its own, and backends), which decide
+// what a request gets (files.go, proxy.go) while send.go sends it; the
+// broadcaster, which publishes builds to event streams (events.go), and
+// the gate beside it, which holds them while the site's backend is down
+// (gate.go); and the checks every request passes first (security.go,
+// corp.go).
 type Server struct {
-	dir    string
-	prefix string                  // the URL path a mount is served under, "" for the site
-	root   atomic.Pointer[os.Root] // swapped by Reopen; each request loads it once
-	opts   Options
-	log    *log.Logger
-	events *broadcaster
+	opts Options
+	log  *log.Logger
 
-	maxStreams int // Options.MaxStreams, or its default
+	site   *folder // the folder given to New; nil for ""
+	routes []route // mounts and backends, longest prefix first
+
+	events     *broadcaster
+	gate       *gate // holds announcements while the site's backend is down; nil without one
+	maxStreams int   // Options.MaxStreams, or its default
 	points     *pointCache
 
 	warned       sync.Map // path or host → struct{}: one warning each, not one per request
 	hostWarnings atomic.Int32
 
-	routes []route // mounts and backends, longest prefix first
-	gate   *gate   // holds announcements while the site's backend is down; nil without one
-	done   chan struct{}
+	done chan struct{}
 }
 
 // maxHostWarnings bounds how many refused host names are logged.
@@ -132,7 +138,7 @@ func (s *Server) warnHost(hostport string) {
 // (see Wrap). Its build then starts at the time of the call, so pages left
 // open while the program restarts reload once they reconnect.
 func New(dir string, opts Options) (*Server, error) {
-	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
+	s := &Server{opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
 		maxStreams: opts.MaxStreams, points: newPointCache()}
 	if s.maxStreams <= 0 {
 		s.maxStreams = DefaultMaxStreams
@@ -141,11 +147,11 @@ func New(dir string, opts Options) (*Server, error) {
 		s.log = log.Default()
 	}
 	if dir != "" {
-		root, err := os.OpenRoot(dir)
+		site, err := openFolder(dir, "", opts.SPA)
 		if err != nil {
 			return nil, err
 		}
-		s.root.Store(root)
+		s.site = site
 	}
 	if err := s.addRoutes(); err != nil {
 		s.Close()
@@ -170,12 +176,12 @@ func (s *Server) Close() error {
 		s.gate.stop()
 	}
 	var errs []error
-	if root := s.root.Load(); root != nil {
-		errs = append(errs, root.Close())
+	if s.site != nil {
+		errs = append(errs, s.site.close())
 	}
 	for _, rt := range s.routes {
-		if rt.mount != nil {
-			errs = append(errs, rt.mount.Close())
+		if rt.folder != nil {
+			errs = append(errs, rt.folder.close())
 		}
 		if rt.backend != nil {
 			rt.backend.tr.CloseIdleConnections()
@@ -198,16 +204,12 @@ func (s *Server) Close() error {
 // Mounts are reopened too; with dir "", only they are.
 func (s *Server) Reopen() error {
 	var errs []error
-	if s.dir != "" {
-		if root, err := os.OpenRoot(s.dir); err != nil {
-			errs = append(errs, err)
-		} else {
-			errs = append(errs, s.root.Swap(root).Close())
-		}
+	if s.site != nil {
+		errs = append(errs, s.site.reopen())
 	}
 	for _, rt := range s.routes {
-		if rt.mount != nil {
-			errs = append(errs, rt.mount.Reopen())
+		if rt.folder != nil {
+			errs = append(errs, rt.folder.reopen())
 		}
 	}
 	return errors.Join(errs...)
@@ -236,14 +238,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.serve(s, w, r)
 		return
 	}
-	if s.dir == "" {
+	if s.site == nil {
 		http.NotFound(w, r)
 		return
 	}
 	if !allowed(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
-	s.serveFile(w, r)
+	s.site.serveFile(s, w, r)
 }
 
 // setOwnHeaders sets the headers every response to r carries: the defences
