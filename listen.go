@@ -2,14 +2,12 @@ package main
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/hotserve/hotserve/internal/devcert"
@@ -48,7 +46,7 @@ func openListener(cfg *config, stderr io.Writer, sys surroundings) (net.Listener
 func listen(cfg *config, stderr io.Writer) (net.Listener, error) {
 	addr := net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
 	ln, err := net.Listen("tcp", addr)
-	if err == nil || cfg.portIsSet || !errors.Is(err, syscall.EADDRINUSE) {
+	if err == nil || cfg.portIsSet || !addrInUse(err) {
 		if err != nil {
 			return nil, listenError(cfg, err)
 		}
@@ -65,10 +63,10 @@ func listen(cfg *config, stderr io.Writer) (net.Listener, error) {
 }
 
 func listenError(cfg *config, err error) error {
-	if errors.Is(err, syscall.EADDRINUSE) {
+	if addrInUse(err) {
 		return withHint(err, "port %d is in use: stop the program using it, or pick another with --port (0 picks any free port)", cfg.port)
 	}
-	if errors.Is(err, syscall.EACCES) {
+	if accessDenied(err) {
 		return withHint(err, "ports below 1024 need privileges; pick a port above 1024 with --port")
 	}
 	return withHint(err, "check --host: it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0")
