@@ -5,7 +5,9 @@
 //
 // main only parses flags, checks them, wires the watcher to the server and
 // decides how errors are printed; the work is done by the server and watcher
-// packages.
+// packages. This file holds the flags and their checks; serve.go runs the
+// steps of serving, each in a file of its own (listen.go, banner.go,
+// httpserve.go, watchers.go).
 package main
 
 import (

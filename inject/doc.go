@@ -1,6 +1,9 @@
 // Package inject decides where hotserve's reload script goes in an HTML page
 // and splices it in without touching any other byte.
 //
+// It knows nothing of URLs or HTTP: the caller passes the tag to insert,
+// and the tag's src is what marks a page as injected already.
+//
 // The package works on bytes, not on a parsed tree. Re-rendering a parsed
 // page would normalise the author's markup (quotes, entities, case,
 // whitespace, implied tags), so what the browser sees would no longer be what

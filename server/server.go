@@ -1,11 +1,16 @@
 // Package server is hotserve's HTTP side: it serves a folder, injects the
 // live-reload script into HTML pages, and streams build ids to browsers.
 //
-// A Server is an http.Handler. Everything it reads from disk goes through an
-// os.Root on the folder, so neither "..", encoded or not, nor a symbolic link
-// can reach outside it. Pages carry the build id current when they were sent;
-// Reload and Settle publish a new one, and every open page learns of it over
-// /__hotserve/events without the server ever blocking on a browser.
+// A Server is an http.Handler; Wrap gives the same live reload to a Go
+// program's own handler. The folder given to New and every Mount are
+// folders, each read through an os.Root, so neither "..", encoded or not,
+// nor a symbolic link can reach outside it; Backends are HTTP servers it
+// passes requests to. Pages carry the build id current when they were sent.
+// A watcher's batches come in through Announce (Sources lists the folders
+// to watch and what their paths mean), and Reload and Settle publish a new
+// build; every open page learns of it over Prefix+"events" without the
+// server ever blocking on a browser. ARCHITECTURE.md at the repository root
+// maps the files.
 package server
 
 import (
