@@ -281,6 +281,9 @@ func TestFolderReplaced(t *testing.T) {
 // files; the figure is logged, and the test fails only if polling is far
 // slower than listing the tree should be.
 func TestPollCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test writes 5,000 files to time a poll")
+	}
 	dir := t.TempDir()
 	for d := range 100 {
 		sub := filepath.Join(dir, fmt.Sprintf("d%03d", d))
