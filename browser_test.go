@@ -566,16 +566,16 @@ func TestBrowserClient(t *testing.T) {
 		in := startInProcess(t, "--reload-html", dir)
 		tab := openTab(t, browser, in.url+"/about.html")
 		console := record(tab)
-		// A build tool announcing changes 8 ms apart: the trigger skips
-		// the watcher's debounce, so only the client's 20 ms wait can merge
-		// them. 8 ms is longer than a 0 ms timer takes to fire, so without
+		// A build tool announcing changes 4 ms apart: the trigger skips
+		// the watcher's debounce, so only the client's 10 ms wait can merge
+		// them. 4 ms is longer than a 0 ms timer takes to fire, so without
 		// the wait every event would start its own reload. A scheduling
 		// stall can space two events out, so up to three rounds are tried.
 		merged := 0
 		for round := 0; round < 3 && merged < 2; round++ {
 			mark(t, tab)
 			before := len(console.lines())
-			tick := time.NewTicker(8 * time.Millisecond)
+			tick := time.NewTicker(4 * time.Millisecond)
 			for range 5 {
 				<-tick.C
 				resp, err := http.Post(in.url+"/__hotserve/reload", "application/json", strings.NewReader(`{"paths":["about.html"]}`))
@@ -607,7 +607,7 @@ func TestBrowserClient(t *testing.T) {
 			}
 		}
 		if merged < 2 {
-			t.Errorf("no reload waited through more than %d event: events 8 ms apart were not merged", merged)
+			t.Errorf("no reload waited through more than %d event: events 4 ms apart were not merged", merged)
 		}
 	})
 

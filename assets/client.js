@@ -90,7 +90,7 @@
     } catch (err) { /* no Resource Timing: only the page itself counts */ }
   }
 
-  // A full reload waits until no event came for 20 ms: a build that writes
+  // A full reload waits until no event came for 10 ms: a build that writes
   // its output over a while then costs one reload, showing the last of it.
   function reload(why) {
     if (reloadWhy.indexOf(why) < 0) {
@@ -107,7 +107,7 @@
         (reloadEvents > 1 ? " (after " + reloadEvents + " events)" : ""));
       saveScroll();
       location.reload();
-    }, 20);
+    }, 10);
   }
 
   function receive(msg) {
