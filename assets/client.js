@@ -199,8 +199,11 @@
     }
     var docs = [];
     var here = pagePath(location.href);
-    if (here === path || (path === "/index.html" && !/\.html?$/i.test(here))) {
+    if (here === path) {
       docs.push([document, location.href]);
+    } else if (path === "/index.html" && !/\.html?$/i.test(here)) {
+      // A --spa route: a fetch() of it would get a 404, not index.html.
+      docs.push([document, new URL(path, location.href).href]);
     }
     var reachable = true;
     Array.prototype.forEach.call(document.querySelectorAll("iframe[src], frame[src]"), function (f) {
@@ -552,6 +555,12 @@
         if (!o.multiple && o.selectedIndex < 0 && o.options.length) {
           o.selectedIndex = 0;
         }
+      }
+      return;
+    } else if (tag === "TEMPLATE") {
+      attrs(o, n);
+      if (o.innerHTML !== n.innerHTML) {
+        o.innerHTML = n.innerHTML; // inert content: nothing to keep
       }
       return;
     } else if (stylesheet(o)) {
