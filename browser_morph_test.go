@@ -164,6 +164,31 @@ func TestBrowserMorph(t *testing.T) {
 		kept(t, tab, "after edits of a list")
 	})
 
+	t.Run("stylesheets follow the swap's rules", func(t *testing.T) {
+		dir := morphSite(t)
+		path := filepath.Join(dir, "morph.html")
+		write(t, filepath.Join(dir, "m2.css"), "h1 { color: rgb(4, 5, 6) }\n")
+		in := startInProcess(t, dir)
+		tab := openTab(t, browser, in.url+"/morph.html")
+		mark(t, tab)
+		color := func(c string) string {
+			return fmt.Sprintf(`getComputedStyle(document.getElementById("title")).color === %q`, c)
+		}
+		// A swapped stylesheet stays as it is through a morph: no second
+		// <link>, no reload of the old URL.
+		write(t, filepath.Join(dir, "m.css"), "h1 { color: rgb(7, 8, 9) }\n")
+		waitJS(t, tab, color("rgb(7, 8, 9)")+` && !__hotserve.swapping`)
+		morphEdit(t, tab, path, `<h1 id="title">One</h1>`, `<h1 id="title">Two</h1>`)
+		links := `[...document.querySelectorAll("link[rel=stylesheet]")]`
+		if !eval[bool](t, tab, links+`.length === 1 && `+links+`[0].href.includes("m.css?hotserve=") && `+color("rgb(7, 8, 9)")) {
+			t.Errorf("after a morph the stylesheets are %s", eval[string](t, tab, links+`.map(l => l.href).join()`))
+		}
+		// Another file: the new one loads, then the old one goes.
+		morphEdit(t, tab, path, `href="m.css"`, `href="m2.css"`)
+		waitJS(t, tab, color("rgb(4, 5, 6)")+` && `+links+`.length === 1`)
+		kept(t, tab, "after stylesheet changes")
+	})
+
 	t.Run("a burst of saves during a morph ends on the last content", func(t *testing.T) {
 		dir := morphSite(t)
 		in := startInProcess(t, dir)
@@ -201,6 +226,17 @@ func TestBrowserMorph(t *testing.T) {
 	})
 }
 
+// waitConsole waits until the tab's console has a line containing want.
+func waitConsole(t *testing.T, log *consoleLog, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(strings.Join(log.lines(), "\n"), want) {
+			return
+		}
+	}
+	t.Errorf("console says %q, want a line with %q", strings.Join(log.lines(), "\n"), want)
+}
+
 // TestBrowserMorphReloads checks every case where a morph would be wrong:
 // the page reloads instead, and says why.
 func TestBrowserMorphReloads(t *testing.T) {
@@ -229,13 +265,7 @@ func TestBrowserMorphReloads(t *testing.T) {
 			if strings.Contains(c.new, "Two") && !eval[bool](t, tab, `document.getElementById("title").textContent === "Two"`) {
 				t.Error("the reloaded page does not show the edit")
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for !strings.Contains(strings.Join(log.lines(), "\n"), "[hotserve] reloading: "+c.why) && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if got := strings.Join(log.lines(), "\n"); !strings.Contains(got, "[hotserve] reloading: "+c.why) {
-				t.Errorf("console says %q, want a line with %q", got, "reloading: "+c.why)
-			}
+			waitConsole(t, log, "[hotserve] reloading: "+c.why)
 		})
 	}
 
@@ -243,10 +273,12 @@ func TestBrowserMorphReloads(t *testing.T) {
 		dir := morphSite(t)
 		in := startInProcess(t, dir)
 		tab := openTab(t, browser, in.url+"/morph.html")
+		log := record(tab)
 		mark(t, tab)
 		if err := os.Remove(filepath.Join(dir, "morph.html")); err != nil {
 			t.Fatal(err)
 		}
 		waitJS(t, tab, reloaded)
+		waitConsole(t, log, "[hotserve] reloading: the page answered 404")
 	})
 }
