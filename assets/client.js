@@ -15,8 +15,9 @@
 //   missed an event (a restart after a change, a stream that woke late, a
 //   page hidden in the back/forward cache);
 // - otherwise updates only what the changed paths touch: stylesheets and
-//   images in place, a reload if the page shows a changed HTML file or used a
-//   changed file of another kind, nothing if the page never used it.
+//   images in place, a changed HTML file the page or a frame shows morphed
+//   into the live document (see morph), a reload if the page used a changed
+//   file of another kind, nothing if the page never used it.
 //
 // The page never waits for any of this: the script is async and the stream
 // lives in a worker (in the page itself where the page's policy blocks
@@ -37,6 +38,10 @@
   var reloadWhy = [];
   var reloadEvents = 0; // events that arrived while a reload waited
   var swapping = 0; // stylesheet copies loading
+  var reloadHTML = false; // --reload-html: reload for HTML changes, never morph
+  var morphs = 0; // morphs applied to this document
+  var morphQueue = new Map(); // document -> URL to morph it from, in order
+  var morphRunning = false;
   var used = new Set([pagePath(location.href)]);
   var shared = null; // SharedWorker
   var owner = null; // ends the stream of the leader or a direct tab
@@ -50,6 +55,8 @@
       get build() { return seen; },
       get reloading() { return reloadTimer !== 0; },
       get swapping() { return swapping; },
+      get morphs() { return morphs; },
+      get morphing() { return morphRunning; },
     }),
   });
 
@@ -83,7 +90,7 @@
     } catch (err) { /* no Resource Timing: only the page itself counts */ }
   }
 
-  // A full reload waits until no event came for 20 ms: a build that writes
+  // A full reload waits until no event came for 10 ms: a build that writes
   // its output over a while then costs one reload, showing the last of it.
   function reload(why) {
     if (reloadWhy.indexOf(why) < 0) {
@@ -100,7 +107,7 @@
         (reloadEvents > 1 ? " (after " + reloadEvents + " events)" : ""));
       saveScroll();
       location.reload();
-    }, 20);
+    }, 10);
   }
 
   function receive(msg) {
@@ -133,6 +140,7 @@
       reload(ev.paths.length ? ev.paths.join(", ") : "reload requested");
       return;
     }
+    reloadHTML = !!ev.reloadHTML;
     var unused = ev.paths.filter(function (path) {
       return !update("/" + path, ev.build);
     });
@@ -152,6 +160,9 @@
       return true;
     }
     if (/\.(png|jpe?g|gif|svg|webp|avif|ico|bmp)$/i.test(path) && swapImages(path, b)) {
+      return true;
+    }
+    if (!reloadHTML && morphShown(path)) {
       return true;
     }
     if (shows(path) || used.has(path)) {
@@ -174,6 +185,412 @@
     }
     return Array.prototype.some.call(document.querySelectorAll("iframe[src], frame[src]"), function (f) {
       return pagePath(f.src) === path;
+    });
+  }
+
+  // morphShown queues a morph of each document that shows the changed HTML
+  // file: this page, or a same-origin frame that has no client of its own (a
+  // frame with one morphs itself when the same event reaches it). It returns
+  // false, so that the caller reloads, when the page does not show the file
+  // or shows it in a frame it cannot reach.
+  function morphShown(path) {
+    if (!shows(path)) {
+      return false;
+    }
+    var docs = [];
+    var here = pagePath(location.href);
+    if (here === path) {
+      docs.push([document, location.href]);
+    } else if (path === "/index.html" && !/\.html?$/i.test(here)) {
+      // A --spa route: a fetch() of it would get a 404, not index.html.
+      docs.push([document, new URL(path, location.href).href]);
+    }
+    var reachable = true;
+    Array.prototype.forEach.call(document.querySelectorAll("iframe[src], frame[src]"), function (f) {
+      if (pagePath(f.src) !== path) {
+        return;
+      }
+      var win = null;
+      var doc = null;
+      try {
+        win = f.contentWindow;
+        doc = f.contentDocument;
+      } catch (err) { /* another origin */ }
+      if (win && win.__hotserve) {
+        return; // its own client morphs it
+      }
+      if (!doc || !doc.documentElement) {
+        reachable = false;
+        return;
+      }
+      docs.push([doc, f.src]);
+    });
+    if (!reachable) {
+      return false;
+    }
+    docs.forEach(function (d) { morphQueue.set(d[0], d[1]); });
+    runMorphs();
+    return true;
+  }
+
+  // runMorphs applies the queued morphs one after another. A change that
+  // comes while one runs queues that document again, so a burst of saves
+  // ends on the last content, with no wait before the first.
+  function runMorphs() {
+    if (morphRunning || reloadTimer) {
+      return;
+    }
+    var first = morphQueue.entries().next();
+    if (first.done) {
+      return;
+    }
+    morphQueue.delete(first.value[0]);
+    morphRunning = true;
+    morphFrom(first.value[0], first.value[1]).then(function () {
+      morphRunning = false;
+      runMorphs();
+    });
+  }
+
+  // sources holds, for each document morphed, the parsed markup it was last
+  // morphed to: what the file said, which the page's own changes to its DOM
+  // do not blur. sourceOpen holds what the markup said of each <details>'s
+  // and <dialog>'s open attribute, which a reader's toggle changes in the
+  // live DOM: the file's value wins only when the file changed it.
+  var sources = new WeakMap();
+  var sourceOpen = new WeakMap();
+  function noteOpen(root) {
+    root.querySelectorAll("details, dialog").forEach(function (el) {
+      if (!sourceOpen.has(el)) {
+        sourceOpen.set(el, el.hasAttribute("open"));
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { noteOpen(document); });
+  } else {
+    noteOpen(document);
+  }
+
+  // morphFrom fetches url and morphs doc to it, or reloads doc when a morph
+  // would be wrong or fails.
+  function morphFrom(doc, url) {
+    return fetch(url, {
+      cache: "no-store",
+      credentials: "same-origin",
+      // The answer carries this client's tag like any page; the morph
+      // leaves it out, and the server needs to know nothing more.
+      headers: { "Accept": "text/html" },
+    }).then(function (res) {
+      if (!res.ok) {
+        throw new Error("the page answered " + res.status);
+      }
+      var type = res.headers.get("Content-Type") || "";
+      if (!/^\s*text\/html/i.test(type)) {
+        throw new Error("the page is no longer HTML (" + (type.split(";")[0] || "no Content-Type") + ")");
+      }
+      return res.text();
+    }).then(function (text) {
+      var next = new DOMParser().parseFromString(text, "text/html");
+      if (reloadTimer) {
+        return; // a reload is coming anyway
+      }
+      var why = morphRisk(doc, next);
+      if (why) {
+        throw new Error(why);
+      }
+      morph(doc, next);
+      sources.set(doc, next);
+      if (doc === document) {
+        morphs++;
+      }
+    }).catch(function (err) {
+      var why = (err && err.message) || String(err);
+      if (doc === document) {
+        reload(why);
+      } else if (doc.defaultView) {
+        log("reloading the frame " + url + ": " + why);
+        doc.defaultView.location.reload();
+      }
+    });
+  }
+
+  // ours says whether a node is this client's tag, which a morph leaves
+  // where it is in the live document and ignores in the new one.
+  function ours(node) {
+    if (node.nodeName !== "SCRIPT" || !node.getAttribute("src")) {
+      return false;
+    }
+    return new URL(node.getAttribute("src"), location.href).pathname === new URL(base).pathname;
+  }
+
+  // code says whether a <script> runs: a data block (JSON, an import map
+  // is code) does not.
+  function code(s) {
+    var type = (s.getAttribute("type") || "").trim().toLowerCase();
+    return type === "" || type === "module" || type === "importmap" || /(java|ecma|j|live)script/.test(type);
+  }
+
+  // morphRisk says why doc must reload rather than morph to next, or "".
+  // A page that runs scripts of its own reloads even when they did not
+  // change: scripts run once, at load, and may have built part of the DOM
+  // or tied listeners and state to elements, and a morph cannot tell those
+  // nodes from the ones of the markup; running the scripts again would
+  // double what they did. A <base> or <meta http-equiv> only acts when the
+  // page loads.
+  function morphRisk(doc, next) {
+    var old = sources.get(doc) || doc;
+    function list(d, sel, only) {
+      return Array.prototype.filter.call(d.querySelectorAll(sel), function (el) {
+        return !ours(el) && (!only || only(el));
+      }).map(function (el) { return el.outerHTML; }).join("\n");
+    }
+    if (list(old, "script") !== list(next, "script")) {
+      return "a <script> changed";
+    }
+    if (list(next, "script", code) !== "") {
+      return "the page runs scripts of its own";
+    }
+    if (list(old, "base, meta[http-equiv]") !== list(next, "base, meta[http-equiv]")) {
+      return "a <base> or <meta http-equiv> changed";
+    }
+    if (!next.body || next.body.nodeName !== "BODY" || (doc.body && doc.body.nodeName !== "BODY")) {
+      return "the page uses frames";
+    }
+    return "";
+  }
+
+  // morph changes the live document doc into next in place: elements are
+  // matched by id, then by identical markup, then by tag in the same place,
+  // so untouched nodes stay the same nodes (with their listeners, scroll,
+  // focus, selection, playing media, drawn canvas); changed attributes and
+  // text are set on the kept node; only what is new is inserted and only
+  // what is gone is removed. Nodes are never moved: a moved <iframe>
+  // reloads and a moved <video> pauses.
+  function morph(doc, next) {
+    var win = doc.defaultView;
+    var sx = win.scrollX;
+    var sy = win.scrollY;
+    var late = []; // stylesheets to remove once the new ones loaded
+    var loading = [];
+    var ctx = { doc: doc, late: late, loading: loading };
+    attrs(doc.documentElement, next.documentElement);
+    attrs(doc.head, next.head);
+    children(doc.head, next.head, ctx);
+    attrs(doc.body, next.body);
+    children(doc.body, next.body, ctx);
+    if (late.length) {
+      Promise.all(loading).then(function () {
+        late.forEach(function (el) { el.remove(); });
+      });
+    }
+    if (win.scrollX !== sx || win.scrollY !== sy) {
+      win.scrollTo(sx, sy);
+    }
+  }
+
+  function stylesheet(node) {
+    return node.nodeName === "LINK" && /(^|\s)stylesheet(\s|$)/i.test(node.getAttribute("rel") || "") && node.hasAttribute("href");
+  }
+
+  // key is what makes two sibling nodes the same: their markup; for a
+  // stylesheet, its file and attributes but not the query a swap added.
+  function key(node) {
+    if (node.nodeType !== 1) {
+      return node.nodeType + ":" + node.nodeValue;
+    }
+    if (stylesheet(node)) {
+      return "link " + pagePath(node.href) + " " + Array.prototype.map.call(node.attributes, function (a) {
+        return a.name === "href" ? "" : a.name + "=" + a.value;
+      }).join(" ");
+    }
+    return node.outerHTML;
+  }
+
+  // kids are the child nodes a morph works on: without this client's tag,
+  // and, in the live document, without stylesheet copies still loading
+  // (a swap's slot owns them).
+  function kids(parent, live) {
+    return Array.prototype.filter.call(parent.childNodes, function (n) {
+      if (ours(n)) {
+        return false;
+      }
+      var slot = live && slots.get(n);
+      return !(slot && slot.live !== n);
+    });
+  }
+
+  function children(live, next, ctx) {
+    var olds = kids(live, true);
+    var news = kids(next, false);
+    var okeys = olds.map(key);
+    var match = new Array(news.length).fill(-1);
+    var used = new Array(olds.length).fill(false);
+    var last = -1;
+    var i;
+    var j;
+    // Pass 1, in order: the same id, else the same markup.
+    for (i = 0; i < news.length; i++) {
+      var n = news[i];
+      var id = n.nodeType === 1 ? n.id : "";
+      var k = id ? "" : key(n);
+      for (j = last + 1; j < olds.length; j++) {
+        var o = olds[j];
+        if (id ? (o.nodeType === 1 && o.id === id && o.nodeName === n.nodeName) : okeys[j] === k) {
+          match[i] = j;
+          used[j] = true;
+          last = j;
+          break;
+        }
+      }
+    }
+    // Pass 2: a node left unmatched takes the first free one of the same
+    // kind between its matched neighbours.
+    last = -1;
+    for (i = 0; i < news.length; i++) {
+      if (match[i] >= 0) {
+        last = match[i];
+        continue;
+      }
+      var bound = olds.length;
+      for (var m = i + 1; m < news.length; m++) {
+        if (match[m] >= 0) {
+          bound = match[m];
+          break;
+        }
+      }
+      for (j = last + 1; j < bound; j++) {
+        if (!used[j] && same(olds[j], news[i])) {
+          match[i] = j;
+          used[j] = true;
+          last = j;
+          break;
+        }
+      }
+    }
+    olds.forEach(function (o, j) {
+      if (used[j]) {
+        return;
+      }
+      var slot = slots.get(o);
+      if (stylesheet(o)) {
+        ctx.late.push(o);
+        if (slot && slot.pending) {
+          ctx.late.push(slot.pending);
+        }
+        return;
+      }
+      o.remove();
+    });
+    var ref = null;
+    for (i = news.length - 1; i >= 0; i--) {
+      if (match[i] >= 0) {
+        ref = olds[match[i]];
+        patch(ref, news[i], ctx);
+      } else {
+        var fresh = ctx.doc.importNode(news[i], true);
+        if (stylesheet(fresh)) {
+          ctx.loading.push(new Promise(function (done) { fresh.onload = fresh.onerror = done; }));
+        }
+        live.insertBefore(fresh, ref);
+        if (fresh.nodeType === 1) {
+          noteOpen(fresh.parentNode);
+        }
+        ref = fresh;
+      }
+    }
+  }
+
+  // same says whether a live node may be updated into the new one: the same
+  // kind of node, and for elements the same tag and id. A stylesheet of
+  // another file is not: the new one loads beside it.
+  function same(o, n) {
+    if (o.nodeType !== n.nodeType || o.nodeName !== n.nodeName) {
+      return false;
+    }
+    if (o.nodeType !== 1) {
+      return true;
+    }
+    return o.id === n.id && !stylesheet(o) && o.nodeName !== "IFRAME" && o.nodeName !== "SCRIPT";
+  }
+
+  // patch makes the live node o look as the new node n says, keeping what
+  // the reader changed where the file did not change it.
+  function patch(o, n, ctx) {
+    if (o.nodeType !== 1) {
+      if (o.nodeValue !== n.nodeValue) {
+        o.nodeValue = n.nodeValue;
+      }
+      return;
+    }
+    var tag = o.nodeName;
+    if (tag === "DETAILS" || tag === "DIALOG") {
+      var was = sourceOpen.has(o) ? sourceOpen.get(o) : o.hasAttribute("open");
+      var now = n.hasAttribute("open");
+      sourceOpen.set(o, now);
+      attrs(o, n, was === now ? "open" : "");
+    } else if (tag === "INPUT") {
+      var value = o.getAttribute("value");
+      var checked = o.hasAttribute("checked");
+      attrs(o, n);
+      if (o.getAttribute("value") !== value) {
+        o.value = o.defaultValue;
+      }
+      if (o.hasAttribute("checked") !== checked) {
+        o.checked = o.defaultChecked;
+      }
+      return;
+    } else if (tag === "TEXTAREA") {
+      var text = o.defaultValue;
+      attrs(o, n);
+      if (n.textContent !== text) {
+        o.defaultValue = n.textContent;
+        o.value = n.textContent;
+      }
+      return;
+    } else if (tag === "SELECT") {
+      var chosen = Array.prototype.map.call(o.options, function (opt) { return opt.defaultSelected; }).join();
+      attrs(o, n);
+      children(o, n, ctx);
+      if (Array.prototype.map.call(o.options, function (opt) { return opt.defaultSelected; }).join() !== chosen) {
+        Array.prototype.forEach.call(o.options, function (opt) { opt.selected = opt.defaultSelected; });
+        if (!o.multiple && o.selectedIndex < 0 && o.options.length) {
+          o.selectedIndex = 0;
+        }
+      }
+      return;
+    } else if (tag === "TEMPLATE") {
+      attrs(o, n);
+      if (o.innerHTML !== n.innerHTML) {
+        o.innerHTML = n.innerHTML; // inert content: nothing to keep
+      }
+      return;
+    } else if (stylesheet(o)) {
+      attrs(o, n, "href"); // same file: keep a swap's fresher URL
+      return;
+    } else {
+      attrs(o, n);
+    }
+    if (o.isEqualNode(n)) {
+      return;
+    }
+    children(o, n, ctx);
+  }
+
+  // attrs sets o's attributes to n's, except the one named keep.
+  function attrs(o, n, keep) {
+    if (!o || !n) {
+      return;
+    }
+    Array.prototype.slice.call(o.attributes).forEach(function (a) {
+      if (a.name !== keep && !n.hasAttribute(a.name)) {
+        o.removeAttribute(a.name);
+      }
+    });
+    Array.prototype.forEach.call(n.attributes, function (a) {
+      if (a.name !== keep && o.getAttribute(a.name) !== a.value) {
+        o.setAttribute(a.name, a.value);
+      }
     });
   }
 

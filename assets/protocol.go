@@ -39,6 +39,9 @@ type Event struct {
 	Paths []string `json:"paths"`
 	// Reload makes every page reload, whatever it uses.
 	Reload bool `json:"reload,omitempty"`
+	// ReloadHTML asks the client to reload for a changed page it shows
+	// instead of morphing the new markup into it (Options.ReloadHTML).
+	ReloadHTML bool `json:"reloadHTML,omitempty"`
 }
 
 // Tag returns the tag hotserve inserts for build:

@@ -50,19 +50,22 @@ type broadcaster struct {
 	cur     atomic.Pointer[state]
 	streams atomic.Int64
 	tree    atomic.Pointer[string] // the fingerprint the next state carries
+	// reloadHTML is Options.ReloadHTML, set before the first publish: every
+	// event then tells pages to reload for an HTML change, not morph it.
+	reloadHTML bool
 }
 
 func newBroadcaster() *broadcaster {
 	b := &broadcaster{}
-	b.cur.Store(newState(0, 0, "", nil, false, false))
+	b.cur.Store(newState(0, 0, "", nil, false, false, false))
 	return b
 }
 
-func newState(build, previous int64, tree string, paths []string, full, settled bool) *state {
+func newState(build, previous int64, tree string, paths []string, full, settled, reloadHTML bool) *state {
 	if paths == nil {
 		paths = []string{}
 	}
-	data, _ := json.Marshal(assets.Event{Build: build, Previous: previous, Tree: tree, Paths: paths, Reload: full}) // cannot fail: ints, bools and strings only
+	data, _ := json.Marshal(assets.Event{Build: build, Previous: previous, Tree: tree, Paths: paths, Reload: full, ReloadHTML: reloadHTML}) // cannot fail: ints, bools and strings only
 	// A restart can bring the same build with another tree: the id holds
 	// both, so that a reconnecting browser's Last-Event-ID does not stop
 	// the new tree from being sent.
@@ -102,11 +105,11 @@ func (b *broadcaster) publish(next func(cur int64) (int64, bool), paths []string
 	}
 	switch {
 	case ok:
-		b.cur.Store(newState(build, old.build, tree, paths, full, true))
+		b.cur.Store(newState(build, old.build, tree, paths, full, true, b.reloadHTML))
 	case !old.settled:
 		// Same build, but streams waiting for the first settled state
 		// may now send it.
-		b.cur.Store(newState(old.build, old.previous, tree, nil, false, true))
+		b.cur.Store(newState(old.build, old.previous, tree, nil, false, true, b.reloadHTML))
 	default:
 		return
 	}

@@ -66,6 +66,11 @@ func walkOpen(base int, name string) (int, error) {
 		}
 	}()
 	fail := func(err error) (int, error) { return -1, &fs.PathError{Op: "open", Path: name, Err: err} }
+	// An escape names the last link followed, the one to tell the user
+	// of; names holds the path walked so far, one name per stack entry.
+	var names []string
+	via := name
+	escapes := func() (int, error) { return -1, &fs.PathError{Op: "open", Path: via, Err: errEscapes} }
 	todo := strings.Split(name, "/")
 	links := 0
 	for len(todo) > 0 {
@@ -76,10 +81,11 @@ func walkOpen(base int, name string) (int, error) {
 			continue
 		case "..":
 			if len(stack) == 1 {
-				return fail(errEscapes)
+				return escapes()
 			}
 			unix.Close(stack[len(stack)-1])
 			stack = stack[:len(stack)-1]
+			names = names[:len(names)-1]
 			continue
 		}
 		if deniedSegment(c, false) {
@@ -95,6 +101,7 @@ func walkOpen(base int, name string) (int, error) {
 		fd, err := openat(dir, c, f)
 		if err == nil {
 			stack = append(stack, fd)
+			names = append(names, c)
 			continue
 		}
 		// O_NOFOLLOW fails on a link (ELOOP on Linux, EMLINK on FreeBSD,
@@ -110,8 +117,9 @@ func walkOpen(base int, name string) (int, error) {
 		if err != nil {
 			return fail(err)
 		}
+		via = path.Join(append(names, c)...)
 		if path.IsAbs(target) {
-			return fail(errEscapes)
+			return escapes()
 		}
 		todo = append(strings.Split(target, "/"), todo...)
 	}

@@ -88,6 +88,10 @@ type Options struct {
 	Backends []Backend
 	// Mounts serve more folders under URL path prefixes; see Mount.
 	Mounts []Mount
+	// ReloadHTML makes pages reload when the HTML file they show changes,
+	// as they did before hotserve learnt to morph the new markup into the
+	// live page (which keeps scroll, focus, form input and media playing).
+	ReloadHTML bool
 }
 
 // Server serves one folder. Create it with New.
@@ -145,6 +149,7 @@ func (s *Server) warnHost(hostport string) {
 func New(dir string, opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
 		maxStreams: opts.MaxStreams, points: newPointCache()}
+	s.events.reloadHTML = opts.ReloadHTML
 	if s.maxStreams <= 0 {
 		s.maxStreams = DefaultMaxStreams
 	}
