@@ -12,6 +12,16 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// skipSlow skips a test of the slow tier (Chromium, the built binary, the
+// release) under go test -short, the fast tier of the edit–test loop; why
+// says what makes it slow. go test ./... still runs everything.
+func skipSlow(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: this test %s", why)
+	}
+}
+
 // browser starts headless Chromium for the test and returns a tab context.
 // Outside CI a machine without Chromium skips the test; in CI it must run.
 func browser(t *testing.T) context.Context {
@@ -22,6 +32,7 @@ func browser(t *testing.T) context.Context {
 // browserWith is browser with more Chromium options.
 func browserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	skipSlow(t, "drives headless Chromium")
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") != "" {

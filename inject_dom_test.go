@@ -17,7 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/hotserve/hotserve/inject"
+	"github.com/hotserve/hotserve/assets"
 	"github.com/hotserve/hotserve/server"
 )
 
@@ -117,7 +117,7 @@ func listenDOM(t *testing.T, h http.Handler) string {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, domHarness)
 	})
-	mux.Handle(inject.ClientPath, http.NotFoundHandler())
+	mux.Handle(assets.ClientPath, http.NotFoundHandler())
 	mux.Handle("/", h)
 	hs := &http.Server{Handler: mux}
 	go hs.Serve(ln)
@@ -131,7 +131,7 @@ func listenDOM(t *testing.T, h http.Handler) string {
 const domHarness = `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><script>
 function ours(n) {
   return n.nodeType === 1 && n.namespaceURI === "http://www.w3.org/1999/xhtml" && n.localName === "script" &&
-    n.getAttribute("src") === "` + inject.ClientPath + `" && n.hasAttribute("data-build");
+    n.getAttribute("src") === "` + assets.ClientPath + `" && n.hasAttribute("data-build");
 }
 function tree(n, count) {
   const o = [n.nodeType];

@@ -5,35 +5,30 @@
 //
 // main only parses flags, checks them, wires the watcher to the server and
 // decides how errors are printed; the work is done by the server and watcher
-// packages.
+// packages. This file holds the flags and their checks; serve.go runs the
+// steps of serving, each in a file of its own (listen.go, banner.go,
+// httpserve.go, watchers.go).
 package main
 
 import (
-	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	webbrowser "github.com/cli/browser"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/hotserve/hotserve/internal/deny"
-	"github.com/hotserve/hotserve/internal/devcert"
 	"github.com/hotserve/hotserve/server"
 	"github.com/hotserve/hotserve/watcher"
 )
@@ -304,7 +299,7 @@ func checkTogether(c *cli.Context, cfg *config) error {
 		return withHint(errors.New("--https and --cert both given: --https makes a self-signed certificate, --cert uses yours"),
 			"drop --https: --cert and --key serve HTTPS by themselves")
 	}
-	if cfg.opts.SPA && cfg.proxiesAll() {
+	if cfg.opts.SPA && slices.ContainsFunc(cfg.opts.Backends, server.Backend.ServesAll) {
 		return withHint(errors.New("--spa and --proxy URL both given: the app behind --proxy answers every path, so DIR/index.html is never served"),
 			"let the app answer its own routes and drop --spa, or pass only a prefix to it, e.g. --proxy /api=http://127.0.0.1:3000")
 	}
@@ -369,17 +364,6 @@ func digitsOnly(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
-// proxiesAll reports whether a backend serves every path, so that DIR is
-// watched but not served.
-func (cfg *config) proxiesAll() bool {
-	for _, b := range cfg.opts.Backends {
-		if b.Path == "" || b.Path == "/" {
-			return true
-		}
-	}
-	return false
-}
-
 // checkDir says what is wrong with dir, if anything, with a hint at the fix.
 // A folder given with a flag (flag "--watch" or "--mount", arg the flag's
 // whole value, which ends with dir) is named by that flag, so that the
@@ -419,368 +403,3 @@ func checkDir(dir, flag, arg string) error {
 	}
 	return nil
 }
-
-// listen opens the listening socket. A port the user named must be free; the
-// default port may be busy, and then the next free one is used, as Hugo and
-// Vite do.
-func listen(cfg *config, stderr io.Writer) (net.Listener, error) {
-	addr := net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
-	ln, err := net.Listen("tcp", addr)
-	if err == nil || cfg.portIsSet || !errors.Is(err, syscall.EADDRINUSE) {
-		if err != nil {
-			return nil, listenError(cfg, err)
-		}
-		return ln, nil
-	}
-	for p := cfg.port + 1; p <= cfg.port+100 && p <= 65535; p++ {
-		ln, err2 := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(p)))
-		if err2 == nil {
-			fmt.Fprintf(stderr, "hotserve: warning: port %d is in use; using %d instead\n", cfg.port, p)
-			return ln, nil
-		}
-	}
-	return nil, listenError(cfg, err)
-}
-
-func listenError(cfg *config, err error) error {
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return withHint(err, "port %d is in use: stop the program using it, or pick another with --port (0 picks any free port)", cfg.port)
-	}
-	if errors.Is(err, syscall.EACCES) {
-		return withHint(err, "ports below 1024 need privileges; pick a port above 1024 with --port")
-	}
-	return withHint(err, "check --host: it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0")
-}
-
-// localURL is the address to print: an unspecified host is reachable on
-// loopback. Go listens on [::] for "0.0.0.0", accepting IPv4 as well, so
-// the address asked for (host), not the socket's, decides between
-// 127.0.0.1 and ::1.
-func localURL(ln net.Listener, scheme, host string) string {
-	a := ln.Addr().(*net.TCPAddr)
-	if ip := net.ParseIP(host); a.IP.IsUnspecified() && ip != nil && ip.To4() == nil {
-		host = "::1"
-	} else if a.IP.IsUnspecified() {
-		host = "127.0.0.1"
-	} else {
-		host = a.IP.String()
-	}
-	return siteURL(scheme, host, a.Port)
-}
-
-func serve(c *cli.Context, sys surroundings) error {
-	cfg, err := parse(c)
-	if err != nil {
-		return err
-	}
-	// Output is for the developer; when its reader goes away (hotserve
-	// | head), serving goes on without it.
-	stdout, stderr := quietOnError(sys.stdout), quietOnError(sys.stderr)
-	logger := log.New(stderr, "hotserve: ", 0)
-	if cfg.quiet {
-		logger.SetOutput(io.Discard)
-	}
-	cfg.opts.ErrorLog = logger
-	var srv *server.Server
-	// A reload asked for by a build tool is logged as a change is: the
-	// user sees that it came, and that it did nothing under --no-reload.
-	requested := func(by string, paths []string) {
-		now := time.Now().Format("15:04:05")
-		if cfg.opts.NoReload {
-			logger.Printf("%s reload requested by %s, but --no-reload is on", now, by)
-			return
-		}
-		what := ""
-		if len(paths) > 0 {
-			what = ": " + summarize(paths)
-		}
-		logger.Printf("%s reload requested by %s%s (%s)", now, by, what, connected(srv.Streams()))
-	}
-	cfg.opts.OnTrigger = func(paths []string) { requested("POST "+server.Prefix+"reload", paths) }
-
-	srv, err = server.New(cfg.dir, cfg.opts)
-	if err != nil {
-		return withHint(err, "check DIR, --mount and --proxy")
-	}
-	defer srv.Close()
-	var tlsConfig *tls.Config
-	if cfg.https {
-		if tlsConfig, err = loadTLS(cfg); err != nil {
-			return err
-		}
-	}
-	ln, err := listen(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	if err := checkNotSelf(cfg.opts.Backends, ln.Addr(), sys.interfaceAddrs); err != nil {
-		ln.Close()
-		return err
-	}
-	scheme := "http"
-	if cfg.https {
-		scheme = "https"
-	}
-	url := localURL(ln, scheme, cfg.host)
-	if !cfg.quiet {
-		tty := sys.isTerminal(sys.stdout)
-		exposed := isExposed(ln)
-		banner{
-			version: currentBuild().version,
-			dir:     cfg.dir,
-			local:   url,
-			network: networkURLs(ln, scheme, sys.interfaceAddrs),
-			exposed: exposed,
-			color:   tty && !noColor(),
-			qr:      tty && exposed && !cfg.noQR,
-		}.write(stdout)
-	} else {
-		fmt.Fprintln(stdout, url)
-		// Quiet silences chatter, not this: serving a folder to the
-		// network is something to be told every time.
-		if isExposed(ln) {
-			fmt.Fprintf(stderr, "hotserve: warning: %s is exposed to the network: anyone who can reach this machine can read its files\n", cfg.dir)
-		}
-	}
-
-	g, ctx := errgroup.WithContext(c.Context)
-	var handler http.Handler = srv
-	if cfg.verbose {
-		handler = logRequests(srv, logger)
-	}
-	hs := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    maxHeaderBytes,
-		// Event streams never go idle, so Shutdown alone would wait for
-		// them forever; cancelling this context ends them.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-		// What net/http logs (failed TLS handshakes, broken
-		// connections) is a warning, and says so.
-		ErrorLog:  log.New(logger.Writer(), logger.Prefix()+"warning: ", 0),
-		TLSConfig: tlsConfig,
-	}
-	for _, b := range cfg.opts.Backends {
-		if !cfg.quiet {
-			logger.Printf("proxying %s to %s", cmp.Or(b.Path, "/"), b.URL.Redacted())
-		}
-	}
-	g.Go(func() error {
-		var err error
-		if tlsConfig != nil {
-			// With the certificate in TLSConfig, ServeTLS offers HTTP/2
-			// (h2 in NextProtos), so every tab's requests and event
-			// stream share one connection.
-			err = hs.ServeTLS(ln, "", "")
-		} else {
-			err = hs.Serve(ln)
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := hs.Shutdown(sctx); err != nil {
-			return hs.Close()
-		}
-		return nil
-	})
-	if cfg.open {
-		// Owned by the group like every goroutine; a browser that cannot
-		// be opened is no reason to stop serving.
-		g.Go(func() error {
-			if err := sys.openBrowser(url); err != nil {
-				fmt.Fprintf(stderr, "hotserve: warning: could not open a browser: %v; open %s yourself\n", err, url)
-			}
-			return nil
-		})
-	}
-	// SIGHUP is handled even without reloading, so that a build tool's
-	// "kill -HUP" never ends hotserve.
-	g.Go(func() error {
-		onReloadSignal(ctx, func() {
-			if !cfg.opts.NoReload {
-				srv.Reload()
-			}
-			requested("signal", nil)
-		})
-		return nil
-	})
-	if !cfg.opts.NoReload {
-		// watchFolder watches dir with the command line's settings until
-		// ctx is done.
-		watchFolder := func(wc watcher.Config) func() error {
-			wc.Ignore, wc.Debounce, wc.Poll, wc.ErrorLog = cfg.ignore, cfg.debounce, cfg.poll, logger
-			return func() error { return watchError(watcher.Watch(ctx, wc)) }
-		}
-		// A folder that reappears (deleted and made again) is opened
-		// anew: an os.Root holds the old directory, not the name.
-		reopen := func(dir string) func() {
-			return func() {
-				if err := srv.Reopen(); err != nil {
-					logger.Printf("warning: reopen %s: %v", dir, err)
-				}
-			}
-		}
-		for _, m := range cfg.opts.Mounts {
-			prefix := strings.Trim(m.Path, "/") + "/"
-			g.Go(watchFolder(watcher.Config{Dir: m.Dir, OnRoot: reopen(m.Dir), Hidden: deny.Name,
-				OnChange: func(b watcher.Batch) {
-					paths := make([]string, len(b.Paths))
-					for i, p := range b.Paths {
-						paths[i] = prefix + p
-					}
-					srv.ReloadChange(server.Change{Paths: paths, ModTime: b.ModTime})
-					logChange(logger, srv, paths)
-				},
-			}))
-		}
-		for _, dir := range cfg.watch {
-			g.Go(watchFolder(watcher.Config{Dir: dir,
-				OnChange: func(b watcher.Batch) {
-					// Not URLs, and the browser need not learn what is
-					// in the folder: no paths.
-					srv.ReloadChange(server.Change{ModTime: b.ModTime, Full: true})
-					logChange(logger, srv, b.Paths)
-				},
-			}))
-		}
-		// Names the server never serves are not announced either, unless
-		// the folder holds a backend's sources, where any file may matter.
-		var hidden func(string) bool
-		if !cfg.proxiesAll() {
-			hidden = deny.Name
-		}
-		g.Go(watchFolder(watcher.Config{Dir: cfg.dir, OnReady: srv.Settle, OnRoot: reopen(cfg.dir), Hidden: hidden,
-			OnFingerprint: srv.SetFingerprint,
-			OnChange: func(b watcher.Batch) {
-				// Behind a backend that serves every path, the server
-				// reloads every page unless all the paths are stylesheets
-				// or images the backend served under the same URL path.
-				srv.ReloadChange(server.Change{Paths: b.Paths, ModTime: b.ModTime})
-				logChange(logger, srv, b.Paths)
-			},
-		}))
-	}
-	return g.Wait()
-}
-
-// The limits on what a request may send before it is answered; SECURITY.md
-// states them and TestStatedLimits holds it to these values.
-const (
-	// readHeaderTimeout closes a connection that has not sent its whole
-	// request line and headers in this time (slowloris).
-	readHeaderTimeout = 10 * time.Second
-	// maxHeaderBytes bounds the request line and headers together. Go's
-	// server allows 4096 bytes more than this before it answers 431.
-	maxHeaderBytes = 1 << 20
-)
-
-// quietOnError returns a writer that passes writes to w until one fails,
-// then drops them all: a log whose reader is gone (a closed pipe, a full
-// disk) must not stop the server, nor make every request pay for a failing
-// write.
-func quietOnError(w io.Writer) io.Writer { return &dropWriter{w: w} }
-
-type dropWriter struct {
-	w      io.Writer
-	failed atomic.Bool
-}
-
-func (d *dropWriter) Write(p []byte) (int, error) {
-	if d.failed.Load() {
-		return len(p), nil
-	}
-	if _, err := d.w.Write(p); err != nil {
-		d.failed.Store(true)
-	}
-	return len(p), nil
-}
-
-// logChange prints one line per announced batch. Under --quiet the logger
-// discards it.
-func logChange(logger *log.Logger, srv *server.Server, paths []string) {
-	logger.Printf("%s changed: %s (%s)", time.Now().Format("15:04:05"), summarize(paths), connected(srv.Streams()))
-}
-
-// loadTLS returns the TLS configuration for --https, --cert and --key.
-func loadTLS(cfg *config) (*tls.Config, error) {
-	var cert tls.Certificate
-	var err error
-	if cfg.certFile != "" {
-		if cert, err = tls.LoadX509KeyPair(cfg.certFile, cfg.keyFile); err != nil {
-			return nil, withHint(fmt.Errorf("load --cert %s and --key %s: %w", cfg.certFile, cfg.keyFile, err), "pass a PEM certificate and its private key, e.g. made with \"mkcert localhost 127.0.0.1\"")
-		}
-	} else {
-		// Never in DIR: that would serve the key, and write into the
-		// user's site.
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return nil, withHint(fmt.Errorf("find a cache folder for the certificate: %w", err), "set XDG_CACHE_HOME or HOME, or pass your own with --cert and --key")
-		}
-		if cert, err = devcert.Load(filepath.Join(cache, "hotserve"), devcert.Names([]string{cfg.host}), time.Now()); err != nil {
-			return nil, withHint(fmt.Errorf("make a certificate: %w", err), "pass your own with --cert and --key")
-		}
-	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-		NextProtos:   []string{"h2", "http/1.1"},
-	}, nil
-}
-
-// watchError adds a way out to a watcher that could not start. The watch
-// limit is not one of those: the watcher polls the folders it cannot watch,
-// and logs the sysctl that raises the limit.
-func watchError(err error) error {
-	if err != nil {
-		return withHint(err, "use --no-reload to serve without watching, or --poll 500ms to look for changes without file events")
-	}
-	return nil
-}
-
-// summarize names the first three paths and counts the rest.
-func summarize(paths []string) string {
-	if len(paths) <= 3 {
-		return strings.Join(paths, ", ")
-	}
-	return fmt.Sprintf("%s +%d more", strings.Join(paths[:3], ", "), len(paths)-3)
-}
-
-// connected says how many browsers are listening for reloads. A browser
-// holds one event stream for all its tabs of the site (a SharedWorker, or
-// the tab elected with Web Locks), so streams count browsers, not tabs.
-func connected(n int) string {
-	if n == 1 {
-		return "1 browser connected"
-	}
-	return fmt.Sprintf("%d browsers connected", n)
-}
-
-// logRequests prints one line per request, for --verbose.
-func logRequests(h http.Handler, logger *log.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		h.ServeHTTP(rec, r)
-		logger.Printf("%s %s %d %v", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach Flush and SetWriteDeadline.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hotserve/hotserve/internal/ssetest"
+	"github.com/hotserve/hotserve/internal/testio"
 )
 
 // binary is hotserve built once for the tests that run it as a process.
@@ -37,7 +40,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "hotserve")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	// The fast tier runs no binary (see skipSlow): no build.
+	flag.Parse()
+	if testing.Short() {
+		binary = ""
+	} else if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -46,23 +56,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a bytes.Buffer that a test can read while hotserve writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer that a test can read while hotserve writes.
+type syncBuffer = testio.Buffer
 
 var urlPattern = regexp.MustCompile(`https?://127\.0\.0\.1:(\d+)/`)
 
@@ -153,6 +148,7 @@ func write(t *testing.T, path, content string) {
 // output; it fails if the process takes longer than limit.
 func runBinary(t *testing.T, limit time.Duration, args ...string) (int, string, string) {
 	t.Helper()
+	skipSlow(t, "runs the built binary")
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
@@ -171,6 +167,13 @@ func runBinary(t *testing.T, limit time.Duration, args ...string) (int, string, 
 	return code, stdout.String(), stderr.String()
 }
 
+// hotserveCmd is the command that runs the built hotserve with args.
+func hotserveCmd(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	skipSlow(t, "runs the built binary")
+	return exec.Command(binary, args...)
+}
+
 // process is the built hotserve running as a child process.
 type process struct {
 	cmd            *exec.Cmd
@@ -184,6 +187,7 @@ type process struct {
 // its URL. When the test ends the process gets SIGTERM, then SIGKILL.
 func startBinary(t *testing.T, args ...string) *process {
 	t.Helper()
+	skipSlow(t, "runs the built binary")
 	p := &process{cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -279,6 +283,7 @@ func TestUnreadableFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(parent, 0o755)
+	skipSlow(t, "runs the built binary")
 	bin := filepath.Join(parent, "hotserve")
 	b, err := os.ReadFile(binary)
 	if err != nil {
@@ -335,7 +340,7 @@ func TestBusyPort(t *testing.T) {
 	})
 	t.Run("a busy port from the environment is an error too", func(t *testing.T) {
 		_, port := listenOn(t, 0)
-		cmd := exec.Command(binary, dir)
+		cmd := hotserveCmd(t, dir)
 		cmd.Env = append(os.Environ(), fmt.Sprintf("HOTSERVE_PORT=%d", port))
 		out, _ := cmd.CombinedOutput()
 		if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "address already in use") {

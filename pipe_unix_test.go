@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -28,7 +27,7 @@ func TestClosedOutputPipeKeepsServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "--port", "0", "--no-qr", dir)
+	cmd := hotserveCmd(t, "--port", "0", "--no-qr", dir)
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

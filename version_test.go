@@ -77,6 +77,7 @@ func TestBuildOf(t *testing.T) {
 // arguments and returns its --version output.
 func goBuild(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	skipSlow(t, "builds hotserve")
 	bin := filepath.Join(t.TempDir(), "hotserve")
 	build := exec.Command("go", append(append([]string{"build", "-o", bin}, args...), ".")...)
 	build.Dir = dir
@@ -92,6 +93,7 @@ func goBuild(t *testing.T, dir string, args ...string) string {
 // what a user's checkout looks like to it.
 func checkout(t *testing.T) string {
 	t.Helper()
+	skipSlow(t, "clones the repository")
 	dir := filepath.Join(t.TempDir(), "hotserve")
 	if out, err := exec.Command("git", "clone", "--quiet", "--shared", ".", dir).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)

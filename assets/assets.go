@@ -1,6 +1,9 @@
-// Package assets holds the browser side of hotserve: the client script that
-// every injected page loads from /__hotserve/client.js, and the worker it
-// starts from /__hotserve/worker.js to hold the event stream.
+// Package assets holds the browser side of hotserve and the protocol the
+// server speaks with it (protocol.go): the URL prefix, the script tag every
+// page gets, and the event the stream announces. The scripts are the client
+// every injected page loads from Prefix+"client.js", the worker it starts to
+// hold the event stream, and the waiting page's script; each finds the
+// others and the endpoints relative to its own URL.
 //
 // The script is a readable, dependency-free file embedded at build time, so
 // hotserve needs no JavaScript build step and no files beside its binary.
@@ -25,7 +28,7 @@ var ClientJS []byte
 var WorkerJS []byte
 
 // WaitingJS runs on the page hotserve shows while a backend does not
-// answer. It asks /__hotserve/backend whether the backend serving the
+// answer. It asks Prefix+"backend" whether the backend serving the
 // page's path is back, and reloads the page when it is. It is a file, not
 // inline code, so that a "script-src 'self'" policy lets it run.
 //

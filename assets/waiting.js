@@ -4,7 +4,9 @@
 // is up and 503 while it is down.
 (function () {
   "use strict";
-  var url = "/__hotserve/backend?path=" + encodeURIComponent(location.pathname);
+  // Beside this script, wherever hotserve serves it from.
+  var backend = new URL("backend", document.currentScript.src).pathname;
+  var url = backend + "?path=" + encodeURIComponent(location.pathname);
   function check() {
     fetch(url, { cache: "no-store" }).then(function (res) {
       if (res.ok) {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hotserve/hotserve/assets"
 )
 
 // loadResult is what one wrk run measured.
@@ -82,7 +84,7 @@ func dialSSE(base string) (*sseConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := fmt.Fprintf(c, "GET /__hotserve/events HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", addr); err != nil {
+	if _, err := fmt.Fprintf(c, "GET "+assets.Prefix+"events HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", addr); err != nil {
 		c.Close()
 		return nil, err
 	}

@@ -125,16 +125,6 @@ func waitOK(url string, limit time.Duration) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s: no 200 within %v", url, limit)
 }
 
-// raiseFileLimit lets this process and its children hold many connections.
-func raiseFileLimit() error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return err
-	}
-	lim.Cur = lim.Max
-	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-}
-
 // buildHotserve builds the binary under test into dir.
 func buildHotserve(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "hotserve")

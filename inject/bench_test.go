@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/hotserve/hotserve/assets"
 )
 
 // page returns a realistic document of about size bytes: a head with a few
@@ -25,6 +27,9 @@ var sizes = []struct {
 	n    int
 }{{"2KB", 2 << 10}, {"100KB", 100 << 10}, {"1MB", 1 << 20}, {"10MB", 10 << 20}}
 
+// benchTag is the tag the benchmarks place.
+var benchTag = assets.Tag(1732000000000)
+
 // BenchmarkFind measures deciding where the tag goes: it must not grow with
 // the page, since only the top is tokenized.
 func BenchmarkFind(b *testing.B) {
@@ -34,7 +39,7 @@ func BenchmarkFind(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(doc)))
 			for b.Loop() {
-				if p, err := Find(bytes.NewReader(doc)); err != nil || !p.OK {
+				if p, err := Find(bytes.NewReader(doc), benchTag); err != nil || !p.OK {
 					b.Fatal(p, err)
 				}
 			}
@@ -45,7 +50,7 @@ func BenchmarkFind(b *testing.B) {
 // BenchmarkInject measures streaming a whole page with the tag through to a
 // writer, as the proxy path does.
 func BenchmarkInject(b *testing.B) {
-	tag := Tag(1732000000000)
+	tag := benchTag
 	for _, s := range sizes {
 		doc := page(s.n)
 		b.Run(s.name, func(b *testing.B) {
@@ -66,7 +71,7 @@ func TestBenchPageIsADocument(t *testing.T) {
 		if len(doc) < s.n-200 || len(doc) > s.n+200 {
 			t.Errorf("%s: got %d bytes", s.name, len(doc))
 		}
-		if p, err := Find(bytes.NewReader(doc)); err != nil || !p.OK {
+		if p, err := Find(bytes.NewReader(doc), benchTag); err != nil || !p.OK {
 			t.Errorf("%s: %v %v", s.name, p, err)
 		}
 	}

@@ -1,6 +1,9 @@
 // Package inject decides where hotserve's reload script goes in an HTML page
 // and splices it in without touching any other byte.
 //
+// It knows nothing of URLs or HTTP: the caller passes the tag to insert,
+// and the tag's src is what marks a page as injected already.
+//
 // The package works on bytes, not on a parsed tree. Re-rendering a parsed
 // page would normalise the author's markup (quotes, entities, case,
 // whitespace, implied tags), so what the browser sees would no longer be what
@@ -24,7 +27,7 @@
 // WHATWG MIME sniffing treats as binary (a NUL excepted: the HTML parser
 // copes with it, and a browser shows such a page) are most likely not HTML
 // at all, whatever their name says. A page that already carries a
-// <script src="/__hotserve/client.js"> at the insertion point is left alone
+// <script> with the tag's own src at the insertion point is left alone
 // too, so injecting twice (a proxy in front of hotserve, or a page saved from
 // the browser) changes nothing.
 //

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/hotserve/hotserve/assets"
 )
 
 func FuzzInject(f *testing.F) {
@@ -48,10 +50,10 @@ func FuzzInject(f *testing.F) {
 		f.Add([]byte(s))
 	}
 
-	tag := Tag(12345)
+	tag := assets.Tag(12345)
 	startTag := tag[:bytes.IndexByte(tag, '>')+1]
 	f.Fuzz(func(t *testing.T, in []byte) {
-		p, err := Find(bytes.NewReader(in))
+		p, err := Find(bytes.NewReader(in), tag)
 		if err != nil {
 			t.Fatalf("Find: %v", err)
 		}
@@ -121,7 +123,7 @@ func FuzzInject(f *testing.F) {
 // tree parses b as a browser would (with scripting on, after dropping a
 // UTF-8 byte order mark, as browsers do) and renders the tree: node types,
 // namespaces, names, attributes, text, template contents and quirks mode.
-// With ours set, the one script element whose src is ClientPath is left
+// With ours set, the one script element whose src is assets.ClientPath is left
 // out; it must be there.
 func tree(b []byte, ours bool) string {
 	doc, err := html.Parse(bytes.NewReader(bytes.TrimPrefix(b, utf8BOM)))
@@ -134,7 +136,7 @@ func tree(b []byte, ours bool) string {
 	walk = func(n *html.Node, depth int) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if ours && !found && c.Type == html.ElementNode && c.Data == "script" && c.Namespace == "" &&
-				len(c.Attr) > 0 && c.Attr[0].Key == "src" && c.Attr[0].Val == ClientPath {
+				len(c.Attr) > 0 && c.Attr[0].Key == "src" && c.Attr[0].Val == assets.ClientPath {
 				found = true
 				continue
 			}

@@ -8,10 +8,6 @@ import (
 	"golang.org/x/net/html"
 )
 
-// ClientPath is the URL path of the client script. A <script> start tag
-// whose src attribute equals it marks a page as already injected.
-const ClientPath = "/__hotserve/client.js"
-
 // MaxScan bounds how much of a document Find reads while looking for proof
 // that it is a whole document (1 MiB). A page that gives no such proof within
 // it is served unchanged (Reason TooLarge), so a huge file that is not HTML
@@ -21,50 +17,6 @@ const MaxScan = 1 << 20
 // sniffLen is how many leading bytes are checked for binary data; it is the
 // length WHATWG MIME sniffing looks at.
 const sniffLen = 512
-
-// Tag returns the tag hotserve inserts for build:
-//
-//	<script src="/__hotserve/client.js" data-build="BUILD" async></script>
-//
-// with BUILD in decimal. The script is external so that pages with a
-// "script-src 'self'" policy still run it, and async so that it never delays
-// rendering.
-func Tag(build int64) []byte { return TagWithNonce(build, "") }
-
-// TagWithNonce is Tag with a nonce attribute, for pages whose
-// Content-Security-Policy allows scripts by nonce only:
-//
-//	<script src="/__hotserve/client.js" data-build="BUILD" nonce="NONCE" async></script>
-//
-// The nonce is escaped as an attribute value. An empty nonce gives exactly
-// the tag Tag returns.
-func TagWithNonce(build int64, nonce string) []byte { return TagWithTree(build, "", nonce) }
-
-// TagWithTree is TagWithNonce with a data-tree attribute holding tree, a
-// fingerprint of the served files, when it is not empty:
-//
-//	<script src="/__hotserve/client.js" data-build="BUILD" data-tree="TREE" async></script>
-//
-// The client compares it with the fingerprint a restarted server
-// announces, which changes when a file changed to an older time while
-// nothing watched. The fingerprint is escaped as an attribute value.
-func TagWithTree(build int64, tree, nonce string) []byte {
-	b := make([]byte, 0, 100+len(tree)+len(nonce))
-	b = append(b, `<script src="`...)
-	b = append(b, ClientPath...)
-	b = append(b, `" data-build="`...)
-	b = strconv.AppendInt(b, build, 10)
-	if tree != "" {
-		b = append(b, `" data-tree="`...)
-		b = append(b, html.EscapeString(tree)...)
-	}
-	if nonce != "" {
-		b = append(b, `" nonce="`...)
-		b = append(b, html.EscapeString(nonce)...)
-	}
-	b = append(b, `" async></script>`...)
-	return b
-}
 
 // Point says where the tag goes in a document, or why it does not.
 type Point struct {
@@ -124,11 +76,16 @@ func (r Reason) String() string {
 }
 
 // Find reads the document from r only as far as needed to decide, and
-// returns the insertion point. It never reads more than MaxScan bytes. The
-// error is non-nil only when reading r fails with an error other than
-// io.EOF; it is returned as r returned it.
-func Find(r io.Reader) (Point, error) {
-	return find(&source{r: r})
+// returns the insertion point for tag. It never reads more than MaxScan
+// bytes. The error is non-nil only when reading r fails with an error other
+// than io.EOF; it is returned as r returned it.
+//
+// tag is the element that would be inserted, a <script> with a
+// double-quoted src attribute; only its src is read: a <script> start tag
+// with the same src right at the insertion point means the page already
+// has it (AlreadyInjected).
+func Find(r io.Reader, tag []byte) (Point, error) {
+	return find(&source{r: r}, tag)
 }
 
 // Inject copies src to dst, inserting tag at the point Find would choose,
@@ -148,7 +105,7 @@ func Inject(dst io.Writer, src io.Reader, tag []byte) (injected bool, err error)
 // not called if reading src fails first.
 func Stream(dst io.Writer, src io.Reader, tag []byte, decide func(p Point) bool) (injected bool, err error) {
 	s := &source{r: src, keep: true}
-	p, err := find(s)
+	p, err := find(s, tag)
 	if err != nil {
 		return false, err
 	}
@@ -218,7 +175,7 @@ var (
 
 // find implements Find on a source, so that Inject can get at the bytes it
 // read.
-func find(s *source) (Point, error) {
+func find(s *source, tag []byte) (Point, error) {
 	var head [sniffLen]byte
 	n, err := io.ReadFull(s, head[:])
 	if err != nil && !s.eof {
@@ -244,7 +201,7 @@ func find(s *source) (Point, error) {
 	if !s.eof {
 		rest = io.MultiReader(rest, s)
 	}
-	f := finder{z: html.NewTokenizer(rest), off: int64(start), base: int64(start)}
+	f := finder{z: html.NewTokenizer(rest), off: int64(start), base: int64(start), src: srcOf(tag)}
 	p, err := f.run()
 	if err != nil {
 		return Point{}, err
@@ -260,11 +217,12 @@ func find(s *source) (Point, error) {
 // after it (looking for proof of a whole document, when none came yet).
 type finder struct {
 	z     *html.Tokenizer
-	base  int64 // where the tokens start: after a UTF-8 byte order mark
-	off   int64 // offset of the end of the current token
-	start int64 // offset of the start of the current token
-	whole bool  // a doctype, <html>, <head> or <body> was seen outside <template>
-	depth int   // <template> nesting; its contents are not the document's
+	src   []byte // the src of the tag to insert; see isClient
+	base  int64  // where the tokens start: after a UTF-8 byte order mark
+	off   int64  // offset of the end of the current token
+	start int64  // offset of the start of the current token
+	whole bool   // a doctype, <html>, <head> or <body> was seen outside <template>
+	depth int    // <template> nesting; its contents are not the document's
 
 	// For a start, self-closing or end tag: its lower-case name, and
 	// whether it has attributes left to read with TagAttr. The name is
@@ -441,7 +399,7 @@ func (f *finder) prove(tt html.TokenType) {
 }
 
 // isClient reports whether the current token is a <script> start tag whose
-// src is ClientPath. It reads the tag's attributes, so it can be called only
+// src is the src of the tag to insert. It reads the tag's attributes, so it can be called only
 // once per token.
 func (f *finder) isClient(tt html.TokenType) bool {
 	if !isStart(tt) || string(f.name) != "script" {
@@ -450,12 +408,29 @@ func (f *finder) isClient(tt html.TokenType) bool {
 	for more := f.hasAttr; more; {
 		var key, val []byte
 		key, val, more = f.z.TagAttr()
-		if string(key) == "src" && string(val) == ClientPath {
+		if string(key) == "src" && len(f.src) > 0 && bytes.Equal(val, f.src) {
 			return true
 		}
 	}
 	f.hasAttr = false
 	return false
+}
+
+// srcOf returns the value of tag's double-quoted src attribute, or nil.
+// The tag is the caller's own element, not a page's markup, so a plain scan
+// does; it allocates nothing on the path every page takes.
+func srcOf(tag []byte) []byte {
+	const attr = ` src="`
+	i := bytes.Index(tag, []byte(attr))
+	if i < 0 {
+		return nil
+	}
+	v := tag[i+len(attr):]
+	end := bytes.IndexByte(v, '"')
+	if end < 0 {
+		return nil
+	}
+	return v[:end]
 }
 
 // isStart reports whether tt opens an element. Browsers treat <x/> as <x>

@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/hotserve/hotserve/assets"
 )
 
 // testTag is the tag the table cases insert; "{TAG}" in a case's want
 // stands for it.
-var testTag = Tag(7)
+var testTag = assets.Tag(7)
 
 // An already injected page may carry any build.
 const oldTag = `<script src="/__hotserve/client.js" data-build="1" async></script>`
@@ -389,7 +391,7 @@ func TestInject(t *testing.T) {
 				t.Errorf("Inject reported injected=%v, want %v", injected, wantInjected)
 			}
 
-			p, err := Find(strings.NewReader(tc.in))
+			p, err := Find(strings.NewReader(tc.in), testTag)
 			if err != nil {
 				t.Fatalf("Find: %v", err)
 			}
@@ -408,24 +410,6 @@ func TestInject(t *testing.T) {
 			}
 			if again.String() != want {
 				t.Errorf("Inject is not idempotent:\n got %q\nwant %q", again.String(), want)
-			}
-		})
-	}
-}
-
-func TestTag(t *testing.T) {
-	tests := []struct {
-		name  string
-		build int64
-		want  string
-	}{
-		{"a build is written in decimal", 1700000000123, `<script src="/__hotserve/client.js" data-build="1700000000123" async></script>`},
-		{"build zero is written as 0", 0, `<script src="/__hotserve/client.js" data-build="0" async></script>`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := string(Tag(tt.build)); got != tt.want {
-				t.Errorf("Tag(%d) = %q, want %q", tt.build, got, tt.want)
 			}
 		})
 	}
@@ -473,7 +457,7 @@ func TestFindReadsOnlyTheTop(t *testing.T) {
 	const top = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	page := top + filler(10<<20)
 	r := &countingReader{r: strings.NewReader(page)}
-	p, err := Find(r)
+	p, err := Find(r, testTag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +499,7 @@ func TestFindStopsAtMaxScan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &countingReader{r: strings.NewReader(tt.page)}
-			p, err := Find(r)
+			p, err := Find(r, testTag)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -602,7 +586,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Find(failingReader(tt.data, tt.err)); !errors.Is(err, tt.err) {
+			if _, err := Find(failingReader(tt.data, tt.err), testTag); !errors.Is(err, tt.err) {
 				t.Errorf("Find error = %v, want %v", err, tt.err)
 			}
 			var out bytes.Buffer
@@ -667,25 +651,6 @@ func TestInjectReturnsWriteErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := Inject(&failingWriter{n: tt.n}, strings.NewReader(tt.page), testTag); !errors.Is(err, errWrite) {
 				t.Errorf("Inject error = %v, want %v", err, errWrite)
-			}
-		})
-	}
-}
-
-func TestTagWithNonce(t *testing.T) {
-	tests := []struct {
-		name  string
-		nonce string
-		want  string
-	}{
-		{name: "no nonce gives exactly Tag", nonce: "", want: string(Tag(42))},
-		{name: "a nonce goes before async", nonce: "r4nd0m", want: `<script src="/__hotserve/client.js" data-build="42" nonce="r4nd0m" async></script>`},
-		{name: "a nonce is escaped", nonce: `"><x`, want: `<script src="/__hotserve/client.js" data-build="42" nonce="&#34;&gt;&lt;x" async></script>`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := string(TagWithNonce(42, tt.nonce)); got != tt.want {
-				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotserve/hotserve/inject"
+	"github.com/hotserve/hotserve/assets"
 )
 
 // shrunk is a file that was size bytes long when it was stat'ed but has
@@ -95,7 +95,7 @@ func TestFileChangingWhileServed(t *testing.T) {
 			s.Settle(time.UnixMilli(1))
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				f := &shrunk{data: []byte(tc.content), cut: int64(tc.cut)}
-				s.serveContent(w, r, tc.file, f, fakeInfo{tc.file, int64(len(tc.content))})
+				s.site.serveContent(s, w, r, tc.file, f, fakeInfo{tc.file, int64(len(tc.content))})
 			}))
 			defer ts.Close()
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -124,10 +124,10 @@ func TestFileChangingWhileServed(t *testing.T) {
 				t.Fatalf("got a complete %d-byte body from a file cut to %d bytes", len(body), tc.cut)
 			}
 			got := string(body)
-			if n := strings.Count(got, inject.ClientPath); n > 1 {
+			if n := strings.Count(got, assets.ClientPath); n > 1 {
 				t.Fatalf("got %d script tags", n)
 			}
-			if strings.Contains(got, inject.ClientPath) {
+			if strings.Contains(got, assets.ClientPath) {
 				got = uninject(t, got)
 			}
 			if got != tc.content[:tc.cut] {

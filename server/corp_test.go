@@ -1,30 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"log"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/hotserve/hotserve/internal/testio"
 )
 
 // syncLog is a log's output, safe to read while requests write to it.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type syncLog = testio.Buffer
 
 func TestIncludesFromThisMachine(t *testing.T) {
 	dir := site(t, map[string]string{"index.html": page, "app.js": "var secret = 1"})

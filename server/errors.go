@@ -14,12 +14,13 @@ import (
 // there after a git checkout or an rm, or before a build wrote the file,
 // and with the script it reloads as soon as that path is announced. Any
 // other request gets http.NotFound's plain text, as http.FileServer sends.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+// prefix is the URL path of the folder r's path is relative to.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, prefix string) {
 	if s.opts.NoReload || !wantsPage(r) {
 		http.NotFound(w, r)
 		return
 	}
-	p := html.EscapeString(s.prefix + r.URL.Path)
+	p := html.EscapeString(prefix + r.URL.Path)
 	var b strings.Builder
 	b.WriteString(`<!doctype html>
 <html><head><meta charset="utf-8"><title>404 Not Found</title>`)

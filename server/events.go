@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hotserve/hotserve/inject"
+	"github.com/hotserve/hotserve/assets"
 )
 
 // Change is one batch of changed files, as a watcher reports it.
@@ -65,16 +65,7 @@ func newState(build, previous int64, tree string, paths []string, full, settled,
 	if paths == nil {
 		paths = []string{}
 	}
-	data, _ := json.Marshal(struct {
-		Build    int64    `json:"build"`
-		Previous int64    `json:"previous"`
-		Tree     string   `json:"tree,omitempty"`
-		Paths    []string `json:"paths"`
-		Reload   bool     `json:"reload,omitempty"`
-		// ReloadHTML asks the client to reload for a changed page it
-		// shows instead of morphing the new markup into it.
-		ReloadHTML bool `json:"reloadHTML,omitempty"`
-	}{build, previous, tree, paths, full, reloadHTML}) // cannot fail: ints, bools and strings only
+	data, _ := json.Marshal(assets.Event{Build: build, Previous: previous, Tree: tree, Paths: paths, Reload: full, ReloadHTML: reloadHTML}) // cannot fail: ints, bools and strings only
 	// A restart can bring the same build with another tree: the id holds
 	// both, so that a reconnecting browser's Last-Event-ID does not stop
 	// the new tree from being sent.
@@ -93,7 +84,7 @@ func newState(build, previous int64, tree string, paths []string, full, settled,
 		previous: previous,
 		tree:     tree,
 		id:       id,
-		tag:      inject.TagWithTree(build, tree, ""),
+		tag:      assets.TagWithTree(build, tree, ""),
 		event:    event,
 		changed:  make(chan struct{}),
 		settled:  settled,

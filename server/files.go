@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -13,7 +12,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hotserve/hotserve/inject"
@@ -21,39 +19,40 @@ import (
 
 var zeroTime time.Time
 
-// serveFile answers GET and HEAD for a path in the folder.
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
+// serveFile answers GET and HEAD for a path in the folder, r's path taken
+// as relative to it.
+func (fd *folder) serveFile(s *Server, w http.ResponseWriter, r *http.Request) {
 	// Decode and clean once; the deny check and the open use the same name.
 	p := path.Clean("/" + r.URL.Path)
 	name := strings.TrimPrefix(p, "/")
 	if name == "" {
 		name = "."
 	}
-	root := s.root.Load()
+	root := fd.root.Load()
 	if strings.HasSuffix(r.URL.Path, "/") {
 		// Most folder requests are for their index.html: open it
 		// straight away rather than the folder first.
-		if s.serveIndexFile(w, r, root, name) {
+		if fd.serveIndexFile(s, w, r, root, name) {
 			return
 		}
 	}
 	f, err := open(root, name)
 	if err != nil {
-		if s.opts.SPA && errors.Is(err, fs.ErrNotExist) && !denied(name) && appRoute(r, p) {
-			s.serveIndex(w, r, root, ".")
+		if fd.spa && errors.Is(err, fs.ErrNotExist) && !denied(name) && appRoute(r, p) {
+			fd.serveIndex(s, w, r, root, ".")
 			return
 		}
 		// Denied names, escapes, loops and permission errors are all
 		// "not here" to a browser; os.Root would otherwise surface some
 		// as 500s, and a 403 would confirm that a secret exists.
-		s.warnEscape(err)
-		s.notFound(w, r)
+		s.warnEscape(fd, err)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	if fi.IsDir() {
@@ -67,17 +66,17 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		}
 		if strings.HasSuffix(r.URL.Path, "/") {
 			// index.html was looked for before the folder was opened.
-			s.serveListing(w, r, root, name)
+			fd.serveListing(s, w, r, root, name)
 			return
 		}
-		s.serveIndex(w, r, root, name)
+		fd.serveIndex(s, w, r, root, name)
 		return
 	}
 	if !fi.Mode().IsRegular() {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
-	s.serveContent(w, r, name, f, fi)
+	fd.serveContent(s, w, r, name, f, fi)
 }
 
 // errDenied is returned by open for a name that is never served.
@@ -105,15 +104,15 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // serveIndex serves dir/index.html, or a listing of dir if it has none.
-func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
-	if !s.serveIndexFile(w, r, root, dir) {
-		s.serveListing(w, r, root, dir)
+func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+	if !fd.serveIndexFile(s, w, r, root, dir) {
+		fd.serveListing(s, w, r, root, dir)
 	}
 }
 
 // serveIndexFile serves dir/index.html if it is a regular file, and reports
 // whether it did.
-func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) bool {
+func (fd *folder) serveIndexFile(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) bool {
 	name := path.Join(dir, "index.html")
 	f, err := open(root, name)
 	if err != nil {
@@ -124,27 +123,14 @@ func (s *Server) serveIndexFile(w http.ResponseWriter, r *http.Request, root *os
 	if err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	s.serveContent(w, r, name, f, fi)
+	fd.serveContent(s, w, r, name, f, fi)
 	return true
 }
 
-// file is what serveContent needs of an open file.
-type file interface {
-	io.ReaderAt
-	io.ReadSeeker
-}
-
-// maxBuffered is the largest page read whole into memory before it is
-// injected and sent; see serveContent. Bigger pages are streamed with
-// sendfile: on a loopback load test a 1 MB page written from memory gave
-// more requests per second than sendfile but a p99 latency 1.6 times the
-// FileServer's, while sendfile matched it on both; and nearly every page a
-// person edits is far smaller than this.
-const maxBuffered = 256 << 10
-
 // serveContent serves an open regular file, injecting the reload script into
-// HTML documents. Both paths go through http.ServeContent, so HEAD, Range and
-// conditional requests are computed on exactly the bytes sent.
+// HTML documents. It decides what goes out; send.go sends it. Both paths go
+// through http.ServeContent, so HEAD, Range and conditional requests are
+// computed on exactly the bytes sent.
 //
 // A page up to maxBuffered is read whole first and the script placed in those
 // bytes, so an editor rewriting the file meanwhile cannot leave the script
@@ -154,34 +140,23 @@ const maxBuffered = 256 << 10
 // the connection is closed before the promised length, which a browser
 // treats as a failed load rather than a whole page. Other files are sent as
 // http.ServeContent does, which ends the same way.
-func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
+func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
 	h := w.Header()
 	cur := s.pageState()
 	if s.injectable(r, name) {
-		var src file = f
-		size := fi.Size()
-		var buf []byte // the page, after room for the tag, when read whole
-		var pt inject.Point
-		var ctype string // the page's Content-Type, when known already
-		var err error
-		if size <= maxBuffered {
-			if buf, err = readPage(f, size, len(cur.tag)); err != nil {
-				s.notFound(w, r) // vanished or unreadable: nothing sent yet
-				return
-			}
-			defer putPage(buf)
-			page := buf[len(cur.tag):]
-			src, size = bytes.NewReader(page), int64(len(page))
-			pt, ctype, err = s.points.find(page)
-		} else {
-			pt, err = inject.Find(io.NewSectionReader(src, 0, size))
-		}
+		pg, err := readHTML(f, fi.Size(), len(cur.tag))
 		if err != nil {
-			s.log.Printf("warning: %s: %v", name, err)
-			s.notFound(w, r)
+			s.notFound(w, r, fd.prefix) // vanished or unreadable: nothing sent yet
 			return
 		}
-		setPageType(h, name, ctype, src, size)
+		defer pg.release()
+		pt, ctype, err := s.points.pointOf(&pg, cur.tag)
+		if err != nil {
+			s.log.Printf("warning: %s: %v", name, err)
+			s.notFound(w, r, fd.prefix)
+			return
+		}
+		setPageType(h, name, ctype, pg.src, pg.size)
 		if pt.Reason == inject.Fragment && navigation(r) {
 			// The browser says it will show this as a page, and it will,
 			// whatever it holds; without the script the tab would never
@@ -195,21 +170,13 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 			// old build and would reload forever.
 			h.Set("Cache-Control", "no-store")
 			h.Set("ETag", etag("i", fi, cur.build))
-			if buf != nil {
-				// Assemble the page in place: the prefix moves down
-				// over the room left for the tag, the tag goes after it.
-				copy(buf, buf[len(cur.tag):len(cur.tag)+int(pt.Offset)])
-				copy(buf[pt.Offset:], cur.tag)
-				http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
-				return
-			}
-			http.ServeContent(onceWriter{w}, r, name, zeroTime, &splice{f: src, size: size, at: pt.Offset, tag: cur.tag})
+			sendPage(w, r, name, &pg, pt.Offset, cur.tag)
 			return
 		}
-		if _, seen := s.warned.LoadOrStore(name, struct{}{}); !seen {
+		if _, seen := s.warned.LoadOrStore(path.Join(fd.prefix, name), struct{}{}); !seen {
 			s.log.Printf("warning: %s: %s; reload script not injected", name, pt.Reason)
 		}
-		f = src
+		f = pg.src
 	}
 	setPageType(h, name, "", f, fi.Size())
 	// No Last-Modified: its one-second resolution would answer a request
@@ -218,138 +185,9 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, name strin
 	// announced change raises.
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", etag("f", fi, cur.build))
-	if r.Method == http.MethodGet && fi.Size() < pooledPage {
-		if _, ok := f.(*os.File); ok {
-			// A small file costs fewer system calls read whole and sent
-			// in one write than sent by ServeContent's ReadFrom, which
-			// reads 512 bytes, writes them with the headers, then calls
-			// sendfile for the rest. Big files keep sendfile.
-			buf, err := readPage(f, fi.Size(), 0)
-			if err != nil {
-				s.notFound(w, r)
-				return
-			}
-			defer putPage(buf)
-			http.ServeContent(onceWriter{w}, r, name, zeroTime, &memReader{b: buf})
-			return
-		}
+	if err := sendFile(w, r, name, f, fi.Size()); err != nil {
+		s.notFound(w, r, fd.prefix) // nothing sent yet
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		s.notFound(w, r)
-		return
-	}
-	http.ServeContent(w, r, name, zeroTime, f)
-}
-
-// readPage reads a file of about size bytes whole into one buffer that
-// starts with room spare bytes, so that the injected page can be assembled
-// in it without another allocation. A file that grew since its size was
-// taken is read to its end, up to maxBuffered. Give the buffer back with
-// putPage once the response is written.
-func readPage(f io.ReaderAt, size int64, room int) ([]byte, error) {
-	buf := getPage(room + int(size) + 1)
-	n, err := f.ReadAt(buf[room:], 0)
-	if err != nil && err != io.EOF {
-		putPage(buf)
-		return nil, err
-	}
-	buf = buf[:room+n]
-	if n == int(size)+1 {
-		rest, err := io.ReadAll(io.NewSectionReader(f, int64(n), maxBuffered-int64(n)))
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, rest...)
-	}
-	return buf, nil
-}
-
-// pooledPage is the size of the buffers small files and pages are read
-// into; bigger pages, up to maxBuffered, use bigger pooled buffers.
-const pooledPage = 64 << 10
-
-// pageClasses are the buffer sizes kept for reuse, the last one fitting the
-// biggest page read whole with room for its tag, so that serving a page
-// allocates nothing for its body.
-var pageClasses = [...]int{pooledPage, maxBuffered + 4<<10}
-
-var pagePools [len(pageClasses)]sync.Pool
-
-func getPage(n int) []byte {
-	for i, size := range pageClasses {
-		if n <= size {
-			if b, ok := pagePools[i].Get().(*[]byte); ok {
-				return (*b)[:n]
-			}
-			return make([]byte, n, size)
-		}
-	}
-	return make([]byte, n)
-}
-
-func putPage(b []byte) {
-	for i, size := range pageClasses {
-		if cap(b) == size {
-			b = b[:0]
-			pagePools[i].Put(&b)
-			return
-		}
-	}
-}
-
-// memReader is a page in memory, as http.ServeContent reads it: it can seek
-// (for Range requests) and onceWriter can take its bytes without copying.
-type memReader struct {
-	b   []byte
-	off int64
-}
-
-func (m *memReader) Read(p []byte) (int, error) {
-	if m.off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[m.off:])
-	m.off += int64(n)
-	return n, nil
-}
-
-func (m *memReader) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		offset += m.off
-	case io.SeekEnd:
-		offset += int64(len(m.b))
-	}
-	if offset < 0 {
-		return 0, errors.New("memReader: negative position")
-	}
-	m.off = offset
-	return offset, nil
-}
-
-// onceWriter sends a memReader's bytes in one Write, and a splice's with
-// sendfile for its file part (see splice.writeTo). http.ServeContent
-// copies the body with io.CopyN, which would otherwise go through the
-// ResponseWriter's ReadFrom (headers and 512 bytes in one write, the rest
-// in another) or through a fresh copy buffer.
-type onceWriter struct{ http.ResponseWriter }
-
-func (w onceWriter) ReadFrom(r io.Reader) (int64, error) {
-	if lr, ok := r.(*io.LimitedReader); ok {
-		if sp, ok := lr.R.(*splice); ok {
-			n, err := sp.writeTo(w.ResponseWriter, lr.N)
-			lr.N -= n
-			return n, err
-		}
-		if m, ok := lr.R.(*memReader); ok {
-			end := min(m.off+lr.N, int64(len(m.b)))
-			n, err := w.Write(m.b[m.off:end])
-			m.off += int64(n)
-			lr.N -= int64(n)
-			return int64(n), err
-		}
-	}
-	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
 }
 
 func etag(kind string, fi fs.FileInfo, build int64) string {
@@ -393,21 +231,21 @@ func navigation(r *http.Request) bool {
 // both the link and the text. Entries that would not be served are left
 // out: denied names, and links that lead to one, out of the folder or
 // nowhere.
-func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
 	d, err := open(root, dir)
 	if err != nil {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	entries, err := d.ReadDir(-1)
 	d.Close()
 	if err != nil {
-		s.notFound(w, r)
+		s.notFound(w, r, fd.prefix)
 		return
 	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 
-	title := html.EscapeString(s.prefix + "/" + strings.TrimPrefix(dir+"/", "./"))
+	title := html.EscapeString(fd.prefix + "/" + strings.TrimPrefix(dir+"/", "./"))
 	var b bytes.Buffer
 	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\">")
 	if !s.opts.NoReload {

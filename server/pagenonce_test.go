@@ -27,3 +27,20 @@ func TestHeaderPolicyNonceOnTag(t *testing.T) {
 		t.Errorf("a policy without a nonce gave the tag one: %.200q", r.body)
 	}
 }
+
+// A mount's pages are served by the same code as the site's, under the same
+// Options.Header: their tag carries the policy's nonce too. (When a mount
+// was a child Server without the headers, its pages got a tag the policy
+// blocked.)
+func TestHeaderPolicyNonceOnMountTag(t *testing.T) {
+	dir := site(t, map[string]string{"index.html": page})
+	lib := site(t, map[string]string{"index.html": page})
+	_, base := start(t, dir, Options{
+		Header: http.Header{"Content-Security-Policy": {"script-src 'nonce-r4nd0m'"}},
+		Mounts: []Mount{{Path: "/lib", Dir: lib}},
+	})
+	r := get(t, base+"/lib/index.html")
+	if !strings.Contains(r.body, `nonce="r4nd0m" async></script>`) || r.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("the mount's page lacks the policy's nonce on its tag: %.200q", r.body)
+	}
+}

@@ -23,8 +23,9 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
-	"github.com/hotserve/hotserve/inject"
 	"golang.org/x/net/websocket"
+
+	"github.com/hotserve/hotserve/assets"
 )
 
 // backend starts h on 127.0.0.1 and returns its URL.
@@ -414,7 +415,7 @@ func TestProxyHeadOfAPage(t *testing.T) {
 	}))
 	head := do(t, http.MethodHead, base+"/")
 	get := get(t, base+"/")
-	if !strings.Contains(get.body, inject.ClientPath) {
+	if !strings.Contains(get.body, assets.ClientPath) {
 		t.Fatalf("GET was not injected: %q", get.body)
 	}
 	for _, k := range []string{"Content-Length", "Content-Encoding", "ETag"} {
@@ -741,7 +742,7 @@ func TestProxyDoesNotHoldAStreamedShell(t *testing.T) {
 		t.Fatalf("no response while the backend pauses: %v", err)
 	}
 	defer resp.Body.Close()
-	want := "<!doctype html><html><head>" + string(inject.TagWithNonce(0, ""))
+	want := "<!doctype html><html><head>" + string(assets.TagWithNonce(0, ""))
 	want = want[:strings.Index(want, `data-build="`)]
 	got := make([]byte, 0, 512)
 	buf := make([]byte, 512)

@@ -53,10 +53,10 @@ type Backend struct {
 	Insecure bool
 }
 
-// route is one mount or backend.
+// route is one mount or backend: exactly one of folder and backend is set.
 type route struct {
-	prefix  string  // without a trailing slash; "" matches everything
-	mount   *Server // shares the parent's broadcaster and options
+	prefix  string // without a trailing slash; "" matches everything
+	folder  *folder
 	backend *proxy
 }
 
@@ -87,7 +87,7 @@ func (rt *route) serve(s *Server, w http.ResponseWriter, r *http.Request) {
 		r2.URL.Path += "/" // a folder asked for as one is not redirected
 	}
 	r2.URL.RawPath = ""
-	rt.mount.serveFile(w, r2)
+	rt.folder.serveFile(s, w, r2)
 }
 
 // route returns the mount or backend that serves the URL path p, or nil if
@@ -135,13 +135,11 @@ func (s *Server) addRoutes() error {
 		if m.Dir == "" {
 			return fmt.Errorf("mount %s: no folder given", m.Path)
 		}
-		child, err := New(m.Dir, Options{NoReload: s.opts.NoReload, SPA: false, CORS: s.opts.CORS, ErrorLog: s.log})
+		fd, err := openFolder(m.Dir, p, false)
 		if err != nil {
 			return fmt.Errorf("mount %s: %w", m.Path, err)
 		}
-		child.events = s.events
-		child.prefix = p
-		s.routes = append(s.routes, route{prefix: p, mount: child})
+		s.routes = append(s.routes, route{prefix: p, folder: fd})
 	}
 	for _, b := range s.opts.Backends {
 		p, err := cleanPrefix("backend", b.Path)

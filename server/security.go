@@ -201,21 +201,21 @@ func resolve(root *os.Root, name string) (string, error) {
 // warnEscape logs, once per link, that a request was refused (404) because
 // it went through a symbolic link out of the folder. To the user that link
 // is part of the site, the 404 is a mystery, and the fix is a flag.
-func (s *Server) warnEscape(err error) {
+func (s *Server) warnEscape(fd *folder, err error) {
 	var pe *fs.PathError
 	if !errors.Is(err, errEscapes) || !errors.As(err, &pe) {
 		return
 	}
-	if _, seen := s.warned.LoadOrStore("link "+pe.Path, struct{}{}); seen {
+	if _, seen := s.warned.LoadOrStore("link "+fd.prefix+" "+pe.Path, struct{}{}); seen {
 		return
 	}
-	link := filepath.Join(s.dir, filepath.FromSlash(pe.Path))
+	link := filepath.Join(fd.dir, filepath.FromSlash(pe.Path))
 	target, _ := os.Readlink(link)
 	if !filepath.IsAbs(target) {
 		target = filepath.Join(filepath.Dir(link), target)
 	}
 	s.log.Printf("warning: %s leads out of %s (a symbolic link to %s), so requests through it get 404; to serve that folder, add --mount /%s=%s",
-		link, s.dir, target, path.Base(pe.Path), target)
+		link, fd.dir, target, path.Base(pe.Path), target)
 }
 
 // warningLog is l for what the standard library logs on its own (a proxied

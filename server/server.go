@@ -1,11 +1,16 @@
 // Package server is hotserve's HTTP side: it serves a folder, injects the
 // live-reload script into HTML pages, and streams build ids to browsers.
 //
-// A Server is an http.Handler. Everything it reads from disk goes through an
-// os.Root on the folder, so neither "..", encoded or not, nor a symbolic link
-// can reach outside it. Pages carry the build id current when they were sent;
-// Reload and Settle publish a new one, and every open page learns of it over
-// /__hotserve/events without the server ever blocking on a browser.
+// A Server is an http.Handler; Wrap gives the same live reload to a Go
+// program's own handler. The folder given to New and every Mount are
+// folders, each read through an os.Root, so neither "..", encoded or not,
+// nor a symbolic link can reach outside it; Backends are HTTP servers it
+// passes requests to. Pages carry the build id current when they were sent.
+// A watcher's batches come in through Announce (Sources lists the folders
+// to watch and what their paths mean), and Reload and Settle publish a new
+// build; every open page learns of it over Prefix+"events" without the
+// server ever blocking on a browser. ARCHITECTURE.md at the repository root
+// maps the files.
 package server
 
 import (
@@ -15,7 +20,6 @@ import (
 	"hash/fnv"
 	"log"
 	"net/http"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -27,8 +31,9 @@ import (
 )
 
 // Prefix is the URL path prefix hotserve reserves for itself. Nothing in the
-// served folder can shadow it.
-const Prefix = "/__hotserve/"
+// served folder can shadow it. The browser protocol is defined in package
+// assets, beside the scripts that speak it.
+const Prefix = assets.Prefix
 
 // Options configure a Server. The zero value serves the folder with live
 // reload on.
@@ -90,23 +95,30 @@ type Options struct {
 }
 
 // Server serves one folder. Create it with New.
+//
+// Inside, it is a few pieces that meet here: the site's folder and the
+// routes (mounts, each a folder of its own, and backends), which decide
+// what a request gets (files.go, proxy.go) while send.go sends it; the
+// broadcaster, which publishes builds to event streams (events.go), and
+// the gate beside it, which holds them while the site's backend is down
+// (gate.go); and the checks every request passes first (security.go,
+// corp.go).
 type Server struct {
-	dir    string
-	prefix string                  // the URL path a mount is served under, "" for the site
-	root   atomic.Pointer[os.Root] // swapped by Reopen; each request loads it once
-	opts   Options
-	log    *log.Logger
-	events *broadcaster
+	opts Options
+	log  *log.Logger
 
-	maxStreams int // Options.MaxStreams, or its default
+	site   *folder // the folder given to New; nil for ""
+	routes []route // mounts and backends, longest prefix first
+
+	events     *broadcaster
+	gate       *gate // holds announcements while the site's backend is down; nil without one
+	maxStreams int   // Options.MaxStreams, or its default
 	points     *pointCache
 
 	warned       sync.Map // path or host → struct{}: one warning each, not one per request
 	hostWarnings atomic.Int32
 
-	routes []route // mounts and backends, longest prefix first
-	gate   *gate   // holds announcements while the site's backend is down; nil without one
-	done   chan struct{}
+	done chan struct{}
 }
 
 // maxHostWarnings bounds how many refused host names are logged.
@@ -135,7 +147,7 @@ func (s *Server) warnHost(hostport string) {
 // (see Wrap). Its build then starts at the time of the call, so pages left
 // open while the program restarts reload once they reconnect.
 func New(dir string, opts Options) (*Server, error) {
-	s := &Server{dir: dir, opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
+	s := &Server{opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
 		maxStreams: opts.MaxStreams, points: newPointCache()}
 	s.events.reloadHTML = opts.ReloadHTML
 	if s.maxStreams <= 0 {
@@ -145,11 +157,11 @@ func New(dir string, opts Options) (*Server, error) {
 		s.log = log.Default()
 	}
 	if dir != "" {
-		root, err := os.OpenRoot(dir)
+		site, err := openFolder(dir, "", opts.SPA)
 		if err != nil {
 			return nil, err
 		}
-		s.root.Store(root)
+		s.site = site
 	}
 	if err := s.addRoutes(); err != nil {
 		s.Close()
@@ -174,12 +186,12 @@ func (s *Server) Close() error {
 		s.gate.stop()
 	}
 	var errs []error
-	if root := s.root.Load(); root != nil {
-		errs = append(errs, root.Close())
+	if s.site != nil {
+		errs = append(errs, s.site.close())
 	}
 	for _, rt := range s.routes {
-		if rt.mount != nil {
-			errs = append(errs, rt.mount.Close())
+		if rt.folder != nil {
+			errs = append(errs, rt.folder.close())
 		}
 		if rt.backend != nil {
 			rt.backend.tr.CloseIdleConnections()
@@ -202,16 +214,12 @@ func (s *Server) Close() error {
 // Mounts are reopened too; with dir "", only they are.
 func (s *Server) Reopen() error {
 	var errs []error
-	if s.dir != "" {
-		if root, err := os.OpenRoot(s.dir); err != nil {
-			errs = append(errs, err)
-		} else {
-			errs = append(errs, s.root.Swap(root).Close())
-		}
+	if s.site != nil {
+		errs = append(errs, s.site.reopen())
 	}
 	for _, rt := range s.routes {
-		if rt.mount != nil {
-			errs = append(errs, rt.mount.Reopen())
+		if rt.folder != nil {
+			errs = append(errs, rt.folder.reopen())
 		}
 	}
 	return errors.Join(errs...)
@@ -240,14 +248,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.serve(s, w, r)
 		return
 	}
-	if s.dir == "" {
+	if s.site == nil {
 		http.NotFound(w, r)
 		return
 	}
 	if !allowed(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
-	s.serveFile(w, r)
+	s.site.serveFile(s, w, r)
 }
 
 // setOwnHeaders sets the headers every response to r carries: the defences

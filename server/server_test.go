@@ -18,7 +18,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hotserve/hotserve/assets"
-	"github.com/hotserve/hotserve/inject"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -173,7 +172,7 @@ func TestListingEscapesNames(t *testing.T) {
 	if strings.Contains(r.body, "<b>") {
 		t.Errorf("listing has an unescaped name: %s", r.body)
 	}
-	for _, want := range []string{"&lt;b&gt;&amp;x.txt", `href="./sub/"`, inject.ClientPath} {
+	for _, want := range []string{"&lt;b&gt;&amp;x.txt", `href="./sub/"`, assets.ClientPath} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("listing lacks %q: %s", want, r.body)
 		}
@@ -313,7 +312,7 @@ func TestHeadersAndValidators(t *testing.T) {
 
 	t.Run("SVG is not injected", func(t *testing.T) {
 		r := get(t, base+"/img.svg")
-		if strings.Contains(r.body, inject.ClientPath) || r.header.Get("Content-Type") != "image/svg+xml" {
+		if strings.Contains(r.body, assets.ClientPath) || r.header.Get("Content-Type") != "image/svg+xml" {
 			t.Errorf("got %q (%s)", r.body, r.header.Get("Content-Type"))
 		}
 	})
@@ -345,7 +344,7 @@ func TestWhenToInject(t *testing.T) {
 			} else {
 				r = get(t, base+tc.path)
 			}
-			if got := strings.Contains(r.body, inject.ClientPath); got != tc.injected {
+			if got := strings.Contains(r.body, assets.ClientPath); got != tc.injected {
 				t.Errorf("injected: got %v, want %v (%q)", got, tc.injected, r.body)
 			}
 			if !tc.injected && r.body != page && r.body != frag {

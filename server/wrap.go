@@ -15,6 +15,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/hotserve/hotserve/assets"
 	"github.com/hotserve/hotserve/inject"
 )
 
@@ -207,7 +208,7 @@ func (iw *injectWriter) inject(pr *io.PipeReader, enc string) error {
 	h := iw.w.Header()
 	out := &flushWriter{w: iw.w, rc: http.NewResponseController(iw.w), header: func() { iw.sent = true; iw.w.WriteHeader(iw.code) }}
 	cur := iw.s.events.cur.Load()
-	tag := inject.TagWithTree(cur.build, cur.tree, cspNonce(h))
+	tag := assets.TagWithTree(cur.build, cur.tree, cspNonce(h))
 	_, err = inject.Stream(out, in, tag, func(p inject.Point) bool {
 		in.decided()
 		ok := p.OK || p.Reason == inject.Fragment && navigation(iw.r)
@@ -462,7 +463,7 @@ func (s *Server) pageState() *state {
 	cur := s.events.cur.Load()
 	if nonce := cspNonce(s.opts.Header); nonce != "" {
 		withNonce := *cur
-		withNonce.tag = inject.TagWithTree(cur.build, cur.tree, nonce)
+		withNonce.tag = assets.TagWithTree(cur.build, cur.tree, nonce)
 		return &withNonce
 	}
 	return cur

@@ -9,30 +9,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hotserve/hotserve/internal/testio"
 )
 
 // syncLog collects what the watcher logs; tests read it while it runs.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncLog = testio.Buffer
 
 // limited is a dirWatcher that runs out of watches after n, as inotify does
 // when fs.inotify.max_user_watches is reached.
@@ -295,6 +281,9 @@ func TestFolderReplaced(t *testing.T) {
 // files; the figure is logged, and the test fails only if polling is far
 // slower than listing the tree should be.
 func TestPollCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test writes 5,000 files to time a poll")
+	}
 	dir := t.TempDir()
 	for d := range 100 {
 		sub := filepath.Join(dir, fmt.Sprintf("d%03d", d))

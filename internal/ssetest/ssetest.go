@@ -11,19 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hotserve/hotserve/assets"
 )
 
 // Event is one server-sent event carrying data.
 type Event struct {
 	ID   string
-	Data struct {
-		Build    int64    `json:"build"`
-		Previous int64    `json:"previous"`
-		Tree     string   `json:"tree"`
-		Paths    []string `json:"paths"`
-		Reload   bool     `json:"reload"`
-	}
-	Raw string // the data field as sent
+	Data assets.Event // the data field, decoded as a browser's client does
+	Raw  string       // the data field as sent
 }
 
 // Stream is one open event stream.
