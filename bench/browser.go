@@ -122,18 +122,10 @@ func browserRows(bin, work string, runs int) ([]*row, error) {
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`sessionStorage.loads = "0"`)); err != nil {
 			return nil, err
 		}
-		tick := time.NewTicker(2 * time.Millisecond)
-		var last string
-		for range 50 {
-			<-tick.C
-			version++
-			last = fmt.Sprintf("v%d", version)
-			if err := os.WriteFile(index, fmt.Appendf(nil, browserPage, last), 0o644); err != nil {
-				tick.Stop()
-				return nil, err
-			}
+		last, err := writeBurst(index, browserPage, "v", &version)
+		if err != nil {
+			return nil, err
 		}
-		tick.Stop()
 		shown := waitTrue(ctx, fmt.Sprintf(`document.getElementById("v")?.textContent === %q`, last), 20*time.Second) == nil
 		// Reloads still under way would show up within this window.
 		time.Sleep(time.Second)
@@ -226,18 +218,10 @@ func morphRows(browser context.Context, url, dir string, runs int) ([]*row, erro
 		if err != nil {
 			return nil, err
 		}
-		tick := time.NewTicker(2 * time.Millisecond)
-		var last string
-		for range 50 {
-			<-tick.C
-			version++
-			last = fmt.Sprintf("m%d", version)
-			if err := os.WriteFile(page, fmt.Appendf(nil, morphPage, last), 0o644); err != nil {
-				tick.Stop()
-				return nil, err
-			}
+		last, err := writeBurst(page, morphPage, "m", &version)
+		if err != nil {
+			return nil, err
 		}
-		tick.Stop()
 		ok := waitTrue(ctx, fmt.Sprintf(`document.getElementById("v")?.textContent === %q`, last), 20*time.Second) == nil
 		after, err := settle()
 		if err != nil {
@@ -315,4 +299,22 @@ func cssApplied(ctx context.Context, css string, n int) (float64, string, error)
 		return 0, "", err
 	}
 	return applied - wrote, "by a full reload", nil
+}
+
+// writeBurst writes page 50 times over 100 ms, as a build tool might, each
+// time with the next version (prefix and a number) in format's one verb,
+// and returns the last version written.
+func writeBurst(page, format, prefix string, version *int) (string, error) {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	var last string
+	for range 50 {
+		<-tick.C
+		*version++
+		last = fmt.Sprintf("%s%d", prefix, *version)
+		if err := os.WriteFile(page, fmt.Appendf(nil, format, last), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return last, nil
 }
