@@ -249,7 +249,7 @@ func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request
 	var b bytes.Buffer
 	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\">")
 	if !s.opts.NoReload {
-		b.Write(s.events.cur.Load().tag)
+		b.Write(s.pageState().tag)
 	}
 	fmt.Fprintf(&b, "<title>%s</title></head>\n<body><h1>%s</h1>\n<ul>\n", title, title)
 	for _, e := range entries {

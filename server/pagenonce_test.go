@@ -11,7 +11,7 @@ import (
 // they are sent, or the script is blocked.
 func TestHeaderPolicyNonceOnTag(t *testing.T) {
 	big := page + "<!--" + strings.Repeat("x", maxBuffered) + "-->"
-	dir := site(t, map[string]string{"index.html": page, "big.html": big, "app.js": "x"})
+	dir := site(t, map[string]string{"index.html": page, "big.html": big, "app.js": "x", "sub/a.txt": "a"})
 	_, base := start(t, dir, Options{Header: http.Header{"Content-Security-Policy": {"default-src 'self'; script-src 'nonce-r4nd0m'"}}})
 	for _, p := range []string{"/index.html", "/big.html"} {
 		r := get(t, base+p)
@@ -20,6 +20,14 @@ func TestHeaderPolicyNonceOnTag(t *testing.T) {
 		}
 		if got := uninject(t, r.body); got != map[string]string{"/index.html": page, "/big.html": big}[p] {
 			t.Errorf("%s: the page changed beyond the tag", p)
+		}
+	}
+	// hotserve's own pages, a listing and the missing-page page, are
+	// under the same policy.
+	for _, p := range []string{"/sub/", "/gone.html"} {
+		r := get(t, base+p, asNavigation...)
+		if !strings.Contains(r.body, `nonce="r4nd0m" async></script>`) {
+			t.Errorf("%s: hotserve's page lacks the policy's nonce on its tag: %.300q", p, r.body)
 		}
 	}
 	_, base = start(t, dir, Options{Header: http.Header{"Content-Security-Policy": {"script-src 'self'"}}})
