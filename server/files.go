@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -104,7 +103,7 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // serveIndex serves dir/index.html, or a listing of dir if it has none.
-func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string) {
 	if !fd.serveIndexFile(s, w, r, root, dir) {
 		fd.serveListing(s, w, r, root, dir)
 	}
@@ -112,7 +111,7 @@ func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, 
 
 // serveIndexFile serves dir/index.html if it is a regular file, and reports
 // whether it did.
-func (fd *folder) serveIndexFile(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) bool {
+func (fd *folder) serveIndexFile(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string) bool {
 	name := path.Join(dir, "index.html")
 	f, err := open(root, name)
 	if err != nil {
@@ -231,7 +230,7 @@ func navigation(r *http.Request) bool {
 // both the link and the text. Entries that would not be served are left
 // out: denied names, and links that lead to one, out of the folder or
 // nowhere.
-func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request, root *os.Root, dir string) {
+func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string) {
 	d, err := open(root, dir)
 	if err != nil {
 		s.notFound(w, r, fd.prefix)
@@ -258,7 +257,7 @@ func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request
 			continue // never served
 		}
 		if e.Type()&fs.ModeSymlink != 0 {
-			real, err := resolve(root, path.Join(dir, n))
+			real, err := resolve(root.Root, path.Join(dir, n))
 			if err != nil || denied(real) {
 				continue
 			}

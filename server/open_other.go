@@ -13,11 +13,11 @@ import (
 // name is what is opened. Linux, macOS and the BSDs walk the path descriptor by
 // descriptor instead (open_unix.go), which also holds while a name is
 // swapped between a file and a link; this form checks names, then opens.
-func open(root *os.Root, name string) (*os.File, error) {
+func open(root *tree, name string) (*os.File, error) {
 	if denied(name) {
 		return nil, errDenied
 	}
-	real, err := resolve(root, name)
+	real, err := resolve(root.Root, name)
 	if err != nil {
 		return nil, err
 	}

@@ -29,16 +29,15 @@ import (
 // Components are opened with O_NONBLOCK, and the result is refused unless
 // fstat says it is a regular file or a folder: opening a named pipe without
 // it waits for a writer forever, and a device or socket is not a page.
-func open(root *os.Root, name string) (*os.File, error) {
+func open(root *tree, name string) (*os.File, error) {
 	if denied(name) {
 		return nil, errDenied
 	}
-	base, err := root.Open(".")
-	if err != nil {
-		return nil, err
+	fd := -1
+	var err error
+	if cerr := root.dot.Control(func(base uintptr) { fd, err = walkOpen(int(base), name) }); cerr != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: cerr}
 	}
-	defer base.Close()
-	fd, err := walkOpen(int(base.Fd()), name)
 	if err != nil {
 		return nil, err
 	}
