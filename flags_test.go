@@ -115,6 +115,8 @@ func TestHintsPointAtTheMistake(t *testing.T) {
 		{"a misspelt flag after DIR", []string{dir, "--no-relaod"}, "flag provided but not defined: -no-relaod", "did you mean --no-reload?"},
 		{"--no-reload with --watch", []string{"--no-reload", "--watch", dir, dir}, "--no-reload and --watch both given", "drop --watch"},
 		{"--no-reload with --ignore", []string{"--no-reload", "--ignore", "*.log", dir}, "--no-reload and --ignore both given", "drop --ignore"},
+		{"--no-reload with --reload-html", []string{"--no-reload", "--reload-html", dir}, "--no-reload and --reload-html both given", "drop --reload-html"},
+		{"--proxy-insecure without --proxy", []string{"--proxy-insecure", dir}, "--proxy-insecure without --proxy", "add the app's address"},
 		{"--no-reload with --poll", []string{dir, "--poll", "1s", "--no-reload"}, "--no-reload and --poll both given", "drop --poll"},
 		{"--https with --cert", []string{"--https", "--cert", cert, "--key", cert, dir}, "--https and --cert both given", "drop --https"},
 		{"--spa with a --proxy for every path", []string{"--spa", "--proxy", "http://127.0.0.1:3000", dir}, "--spa and --proxy URL both given", "--proxy /api="},

@@ -126,7 +126,7 @@ func newApp(sys surroundings) *cli.App {
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", EnvVars: env("HOST"),
 				Usage: "address to listen on; 0.0.0.0 exposes the folder to your network"},
 			&cli.BoolFlag{Name: "no-reload", EnvVars: env("NO_RELOAD"),
-				Usage: "serve files only: no script injection, no watching, no event stream (so not with --watch, --ignore, --debounce or --poll)"},
+				Usage: "serve files only: no script injection, no watching, no event stream (so not with --watch, --ignore, --debounce, --poll or --reload-html)"},
 			&cli.BoolFlag{Name: "reload-html", EnvVars: env("RELOAD_HTML"),
 				Usage: "reload a page when its HTML file changes, instead of morphing the new markup into it (which keeps scroll, focus, form input and playing media)"},
 			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
@@ -134,7 +134,7 @@ func newApp(sys surroundings) *cli.App {
 			durationFlag("debounce", watcher.DefaultDebounce,
 				"quiet time (`DUR`) that closes a batch of changes, at most "+watcher.DefaultMaxWait.String()+" (a longer build can announce its end: POST /__hotserve/reload or kill -HUP)"),
 			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
-				Usage: "answer unknown paths without a file extension with DIR/index.html (single-page apps; not with a --proxy URL for every path)"},
+				Usage: "answer a page opened at an unknown path with DIR/index.html, dots in the route or not (single-page apps; not with a --proxy URL for every path)"},
 			&cli.StringSliceFlag{Name: "header", EnvVars: env("HEADER"),
 				Usage: `response header "Name: value" set on every response (repeatable)`},
 			&cli.BoolFlag{Name: "cors", EnvVars: env("CORS"),
@@ -288,12 +288,16 @@ func checkTogether(c *cli.Context, cfg *config) error {
 		return withHint(errors.New("--quiet and --verbose both given"), "pick one")
 	}
 	if cfg.opts.NoReload {
-		for _, name := range []string{"watch", "ignore", "debounce", "poll"} {
+		for _, name := range []string{"watch", "ignore", "debounce", "poll", "reload-html"} {
 			if c.IsSet(name) {
 				return withHint(fmt.Errorf("--no-reload and --%s both given: --no-reload turns watching off, so --%s would do nothing", name, name),
 					"drop --%s (or %s), or drop --no-reload to reload pages on changes", name, envName(name))
 			}
 		}
+	}
+	if c.IsSet("proxy-insecure") && len(cfg.opts.Backends) == 0 {
+		return withHint(errors.New("--proxy-insecure without --proxy: it only concerns the certificates of https --proxy backends"),
+			"add the app's address, e.g. --proxy https://dev.example.test:8443, or drop --proxy-insecure (or %s)", envName("proxy-insecure"))
 	}
 	if c.Bool("https") && cfg.certFile != "" {
 		return withHint(errors.New("--https and --cert both given: --https makes a self-signed certificate, --cert uses yours"),
