@@ -3,11 +3,13 @@ package server
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -22,16 +24,54 @@ const prescanLen = 1024
 // (by its name, as http.ServeContent would type it) to pageType's, unless
 // one is set already: by the user's headers, or by an earlier call. ctype
 // is pageType's answer when the caller has it already, else "".
-func setPageType(h http.Header, name, ctype string, r io.ReaderAt, size int64) {
+// Otherwise the answer comes from types, for the file name in the folder
+// dir as fi describes it.
+func setPageType(h http.Header, types *typeCache, dir, name, ctype string, r io.ReaderAt, fi fs.FileInfo) {
 	if h.Get("Content-Type") != "" {
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(mime.TypeByExtension(path.Ext(name))); mt == "text/html" {
 		if ctype == "" {
-			ctype = pageType(r, size)
+			ctype = types.pageType(dir, name, r, fi)
 		}
 		h.Set("Content-Type", ctype)
 	}
+}
+
+// typeCache remembers pageType's answers for files by name, size and
+// modification time in nanoseconds, which the ETag trusts as well: a page
+// that declares no charset is read whole to see whether it is UTF-8, and a
+// big page (streamed, so not in the point cache) or one sent without the
+// script would otherwise be read once more on every request.
+type typeCache struct {
+	mu sync.Mutex
+	m  map[typeKey]string
+}
+
+type typeKey struct {
+	dir, name string
+	size, mod int64
+}
+
+// maxCachedTypes bounds the cache; it is emptied when full.
+const maxCachedTypes = 1024
+
+func (c *typeCache) pageType(dir, name string, r io.ReaderAt, fi fs.FileInfo) string {
+	k := typeKey{dir, name, fi.Size(), fi.ModTime().UnixNano()}
+	c.mu.Lock()
+	t, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return t
+	}
+	t = pageType(r, fi.Size())
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedTypes {
+		c.m = make(map[typeKey]string)
+	}
+	c.m[k] = t
+	c.mu.Unlock()
+	return t
 }
 
 // pageType returns the Content-Type for an HTML page of size bytes read

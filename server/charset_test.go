@@ -3,8 +3,11 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPagesKeepTheirEncoding serves pages in several encodings over real
@@ -132,6 +135,38 @@ func TestValidUTF8(t *testing.T) {
 	} {
 		if got := validUTF8(bytes.NewReader([]byte(tc.in)), int64(len(tc.in))); got != tc.want {
 			t.Errorf("validUTF8(%d bytes ending %q) = %v, want %v", len(tc.in), tc.in[max(0, len(tc.in)-4):], got, tc.want)
+		}
+	}
+}
+
+// A page's charset is remembered by name, size and modification time, so
+// that a big page is not read whole on every request; an edit that makes
+// the same page invalid UTF-8 must still drop the charset it was sent with.
+func TestPageTypeFollowsEdits(t *testing.T) {
+	utf8Big := "<!DOCTYPE html>\n<p>" + strings.Repeat("é", maxBuffered) + "\n"
+	dir := site(t, map[string]string{"big.html": utf8Big, "small.html": "<p>café"})
+	_, base := start(t, dir, Options{})
+	for _, c := range []struct{ name, before, after string }{
+		{"big.html", utf8Big, utf8Big[:len(utf8Big)-2] + "\xE9\n"},
+		{"small.html", "<p>café", "<p>caf\xE9"},
+	} {
+		for _, as := range [][]string{asNavigation, asScript} {
+			if got := get(t, base+"/"+c.name, as...).header.Get("Content-Type"); got != "text/html; charset=utf-8" {
+				t.Fatalf("%s before the edit: Content-Type %q, want UTF-8", c.name, got)
+			}
+		}
+		// Another modification time (and, for the small page, size): a new key.
+		if err := os.WriteFile(filepath.Join(dir, c.name), []byte(c.after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mod := time.Now().Add(time.Minute)
+		if err := os.Chtimes(filepath.Join(dir, c.name), mod, mod); err != nil {
+			t.Fatal(err)
+		}
+		for _, as := range [][]string{asNavigation, asScript} {
+			if got := get(t, base+"/"+c.name, as...).header.Get("Content-Type"); got != "text/html" {
+				t.Errorf("%s after the edit: Content-Type %q, want no charset", c.name, got)
+			}
 		}
 	}
 }

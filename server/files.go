@@ -155,7 +155,7 @@ func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request
 			s.notFound(w, r, fd.prefix)
 			return
 		}
-		setPageType(h, name, ctype, pg.src, pg.size)
+		setPageType(h, &s.types, fd.dir, name, ctype, pg.src, fi)
 		if pt.Reason == inject.Fragment && navigation(r) {
 			// The browser says it will show this as a page, and it will,
 			// whatever it holds; without the script the tab would never
@@ -177,7 +177,7 @@ func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request
 		}
 		f = pg.src
 	}
-	setPageType(h, name, "", f, fi.Size())
+	setPageType(h, &s.types, fd.dir, name, "", f, fi)
 	// No Last-Modified: its one-second resolution would answer a request
 	// made in the same second as an edit with a stale 304. The ETag holds
 	// the modification time in nanoseconds and the build, which every

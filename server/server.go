@@ -114,6 +114,7 @@ type Server struct {
 	gate       *gate // holds announcements while the site's backend is down; nil without one
 	maxStreams int   // Options.MaxStreams, or its default
 	points     *pointCache
+	types      typeCache // see setPageType
 
 	warned       sync.Map // path or host → struct{}: one warning each, not one per request
 	hostWarnings atomic.Int32
