@@ -24,7 +24,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, prefix string)
 	var b strings.Builder
 	b.WriteString(`<!doctype html>
 <html><head><meta charset="utf-8"><title>404 Not Found</title>`)
-	b.Write(s.pageState().tag)
+	b.Write(s.events.cur.Load().tag)
 	b.WriteString(errorStyle + `</head>
 <body><h1>404 Not Found</h1>
 <p><code>` + p + `</code> is not in the folder. This page reloads by itself when it appears.</p>

@@ -50,22 +50,27 @@ type broadcaster struct {
 	cur     atomic.Pointer[state]
 	streams atomic.Int64
 	tree    atomic.Pointer[string] // the fingerprint the next state carries
-	// reloadHTML is Options.ReloadHTML, set before the first publish: every
-	// event then tells pages to reload for an HTML change, not morph it.
+	// reloadHTML is Options.ReloadHTML: every event then tells pages to
+	// reload for an HTML change, not morph it.
 	reloadHTML bool
+	// nonce is the nonce of a Content-Security-Policy set with
+	// Options.Header, put on every tag: such a policy binds a page from
+	// its first byte, and a nonce-only one would block the script without
+	// a word.
+	nonce string
 }
 
-func newBroadcaster() *broadcaster {
-	b := &broadcaster{}
-	b.cur.Store(newState(0, 0, "", nil, false, false, false))
+func newBroadcaster(reloadHTML bool, nonce string) *broadcaster {
+	b := &broadcaster{reloadHTML: reloadHTML, nonce: nonce}
+	b.cur.Store(b.newState(0, 0, "", nil, false, false))
 	return b
 }
 
-func newState(build, previous int64, tree string, paths []string, full, settled, reloadHTML bool) *state {
+func (b *broadcaster) newState(build, previous int64, tree string, paths []string, full, settled bool) *state {
 	if paths == nil {
 		paths = []string{}
 	}
-	data, _ := json.Marshal(assets.Event{Build: build, Previous: previous, Tree: tree, Paths: paths, Reload: full, ReloadHTML: reloadHTML}) // cannot fail: ints, bools and strings only
+	data, _ := json.Marshal(assets.Event{Build: build, Previous: previous, Tree: tree, Paths: paths, Reload: full, ReloadHTML: b.reloadHTML}) // cannot fail: ints, bools and strings only
 	// A restart can bring the same build with another tree: the id holds
 	// both, so that a reconnecting browser's Last-Event-ID does not stop
 	// the new tree from being sent.
@@ -84,7 +89,7 @@ func newState(build, previous int64, tree string, paths []string, full, settled,
 		previous: previous,
 		tree:     tree,
 		id:       id,
-		tag:      assets.TagWithTree(build, tree, ""),
+		tag:      assets.TagWithTree(build, tree, b.nonce),
 		event:    event,
 		changed:  make(chan struct{}),
 		settled:  settled,
@@ -105,11 +110,11 @@ func (b *broadcaster) publish(next func(cur int64) (int64, bool), paths []string
 	}
 	switch {
 	case ok:
-		b.cur.Store(newState(build, old.build, tree, paths, full, true, b.reloadHTML))
+		b.cur.Store(b.newState(build, old.build, tree, paths, full, true))
 	case !old.settled:
 		// Same build, but streams waiting for the first settled state
 		// may now send it.
-		b.cur.Store(newState(old.build, old.previous, tree, nil, false, true, b.reloadHTML))
+		b.cur.Store(b.newState(old.build, old.previous, tree, nil, false, true))
 	default:
 		return
 	}

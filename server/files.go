@@ -141,7 +141,7 @@ func (fd *folder) serveIndexFile(s *Server, w http.ResponseWriter, r *http.Reque
 // http.ServeContent does, which ends the same way.
 func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request, name string, f file, fi fs.FileInfo) {
 	h := w.Header()
-	cur := s.pageState()
+	cur := s.events.cur.Load()
 	if s.injectable(r, name) {
 		pg, err := readHTML(f, fi.Size(), len(cur.tag))
 		if err != nil {
@@ -248,7 +248,7 @@ func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request
 	var b bytes.Buffer
 	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\">")
 	if !s.opts.NoReload {
-		b.Write(s.pageState().tag)
+		b.Write(s.events.cur.Load().tag)
 	}
 	fmt.Fprintf(&b, "<title>%s</title></head>\n<body><h1>%s</h1>\n<ul>\n", title, title)
 	for _, e := range entries {

@@ -148,9 +148,8 @@ func (s *Server) warnHost(hostport string) {
 // (see Wrap). Its build then starts at the time of the call, so pages left
 // open while the program restarts reload once they reconnect.
 func New(dir string, opts Options) (*Server, error) {
-	s := &Server{opts: opts, log: opts.ErrorLog, events: newBroadcaster(), done: make(chan struct{}),
+	s := &Server{opts: opts, log: opts.ErrorLog, events: newBroadcaster(opts.ReloadHTML, cspNonce(opts.Header)), done: make(chan struct{}),
 		maxStreams: opts.MaxStreams, points: newPointCache()}
-	s.events.reloadHTML = opts.ReloadHTML
 	if s.maxStreams <= 0 {
 		s.maxStreams = DefaultMaxStreams
 	}

@@ -455,20 +455,6 @@ func decoder(enc string, r io.Reader) (io.Reader, error) {
 	return r, nil
 }
 
-// pageState is the current state as pages from the folder use it. A
-// Content-Security-Policy set with Options.Header binds a page from its
-// first byte, so the tag carries the policy's nonce, if it has one, or a
-// nonce-only policy would block the script without a word.
-func (s *Server) pageState() *state {
-	cur := s.events.cur.Load()
-	if nonce := cspNonce(s.opts.Header); nonce != "" {
-		withNonce := *cur
-		withNonce.tag = assets.TagWithTree(cur.build, cur.tree, nonce)
-		return &withNonce
-	}
-	return cur
-}
-
 // cspNonce returns the nonce a Content-Security-Policy header allows
 // scripts with, from script-src-elem, script-src or default-src (the order
 // in which browsers fall back), or "" if there is none.
