@@ -109,14 +109,16 @@ func openPage(t *testing.T, browser context.Context, url string) context.Context
 }
 
 // Under --spa a route with a dot in it is the app, and the tab on it
-// reloads when index.html changes.
+// reloads when index.html changes. The missing script must be a 404, not
+// the app: nosniff would make Chromium refuse index.html as a script too,
+// so onerror alone cannot tell them apart.
 func TestBrowserSPARouteWithDot(t *testing.T) {
 	browser := browser(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "index.html"), `<!doctype html><title>app</title><h1 id="t">one</h1><script src="/gone.js" onerror="window.gone = true"></script>`)
 	in := startInProcess(t, "--spa", dir)
 	tab := openTab(t, browser, in.url+"/users/john.doe")
-	waitJS(t, tab, `document.getElementById("t")?.textContent === "one" && window.gone === true`)
+	waitJS(t, tab, `document.getElementById("t")?.textContent === "one" && window.gone === true && performance.getEntriesByName(location.origin + "/gone.js")[0]?.responseStatus === 404`)
 	write(t, filepath.Join(dir, "index.html"), `<!doctype html><title>app</title><h1 id="t">two</h1>`)
 	waitJS(t, tab, `document.getElementById("t")?.textContent === "two"`)
 }
