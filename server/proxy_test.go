@@ -737,6 +737,7 @@ func TestProxyDoesNotHoldAStreamedShell(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/", nil)
 	req.Header.Set("Sec-Fetch-Dest", "document")
+	asked := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("no response while the backend pauses: %v", err)
@@ -755,6 +756,12 @@ func TestProxyDoesNotHoldAStreamedShell(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(got), want) {
 		t.Errorf("got %q, want the shell with the tag after <head>", got)
+	}
+	// The shell goes out pauseAfter (50 ms) after the backend falls quiet;
+	// the bound leaves a loaded machine room, and still catches a wait of
+	// seconds for bytes that may never come.
+	if took := time.Since(asked); took > 2*time.Second {
+		t.Errorf("the shell arrived %v after the request; it should wait %v once the backend pauses", took, pauseAfter)
 	}
 }
 
