@@ -270,7 +270,7 @@ func (f *finder) before(tt html.TokenType) bool {
 	case html.CommentToken, html.DoctypeToken:
 		return true
 	case html.TextToken:
-		return isSpace(f.z.Raw())
+		return leadingSpace(f.z.Raw()) == len(f.z.Raw())
 	case html.StartTagToken, html.SelfClosingTagToken:
 		return string(f.name) == "html"
 	case html.EndTagToken:
@@ -320,7 +320,7 @@ func (f *finder) run() (Point, error) {
 	// leading whitespace, which the parser drops here too. Either way this
 	// token is the first one after the insertion point.
 	if tt == html.TextToken {
-		at = f.start + int64(len(f.z.Raw())-len(bytes.TrimLeft(f.z.Raw(), spaces)))
+		at = f.start + int64(leadingSpace(f.z.Raw()))
 	} else {
 		at = f.start
 	}
@@ -444,6 +444,81 @@ const spaces = " \t\n\f\r"
 
 // isSpace reports whether b is empty or all HTML whitespace.
 func isSpace(b []byte) bool { return len(bytes.TrimLeft(b, spaces)) == 0 }
+
+// leadingSpace returns how many bytes at the start of raw, the raw bytes of
+// a text token, the parser sees as whitespace. A character reference that
+// stands for whitespace ("&#9;", "&#x20", "&Tab;", "&NewLine;") counts like
+// the character itself: the tokenizer decodes it before the tree builder
+// sees it, so "<html>&#9;" is dropped as whitespace too.
+func leadingSpace(raw []byte) int {
+	i := 0
+	for i < len(raw) {
+		if bytes.IndexByte([]byte(spaces), raw[i]) >= 0 {
+			i++
+			continue
+		}
+		n := spaceRef(raw[i:])
+		if n == 0 {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// spaceRef returns the length of the character reference that b starts
+// with if it decodes to HTML whitespace, else 0. A numeric reference ends at
+// its first non-digit, its ';' optional, as the tokenizer reads it; its value
+// is whitespace only when it is one of the five whitespace code points (no
+// replacement the standard makes yields one).
+func spaceRef(b []byte) int {
+	for _, name := range []string{"&Tab;", "&NewLine;"} {
+		if bytes.HasPrefix(b, []byte(name)) {
+			return len(name)
+		}
+	}
+	if !bytes.HasPrefix(b, []byte("&#")) {
+		return 0
+	}
+	i, base := 2, 10
+	if i < len(b) && (b[i] == 'x' || b[i] == 'X') {
+		i, base = 3, 16
+	}
+	start, v := i, 0
+	for ; i < len(b); i++ {
+		d := digit(b[i], base)
+		if d < 0 {
+			break
+		}
+		if v < 0x110000 {
+			v = v*base + d
+		}
+	}
+	if i == start {
+		return 0
+	}
+	if i < len(b) && b[i] == ';' {
+		i++
+	}
+	switch v {
+	case '\t', '\n', '\f', '\r', ' ':
+		return i
+	}
+	return 0
+}
+
+// digit returns the value of c as a digit in base 10 or 16, or -1.
+func digit(c byte, base int) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case base == 16 && 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case base == 16 && 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
 
 // isBinary reports whether c is a binary data byte in the sense of the
 // WHATWG MIME Sniffing standard (a control character that plain text does
