@@ -205,7 +205,7 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 // temporary file as transient. The same drops a scratch file created and
 // removed within the hold. What it costs is that a genuinely new file, or
 // a checkout that only adds files, is announced up to 300 ms after its
-// first event rather than after Debounce, while any change to a file that
+// last event rather than after Debounce, while any change to a file that
 // existed is as fast as before.
 func (l *loop) fresh() bool {
 	for rel, created := range l.pending {

@@ -94,7 +94,8 @@ type Config struct {
 	Ignore []string
 
 	// Debounce is the quiet time that closes a batch. Zero means
-	// DefaultDebounce.
+	// DefaultDebounce. A batch of new files only waits for at least 300
+	// ms of quiet, so that a temporary file is renamed away first.
 	Debounce time.Duration
 
 	// MaxWait is the longest a batch stays open while events keep coming.
