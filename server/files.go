@@ -81,6 +81,13 @@ func (fd *folder) serveFile(s *Server, w http.ResponseWriter, r *http.Request) {
 // errDenied is returned by open for a name that is never served.
 var errDenied = errors.New("denied")
 
+// testHookBeforeOpen, if not nil, is called by open with the name it was
+// given once the name has been checked against the deny rules and before
+// anything is opened. Tests swap the name for a link to a secret there:
+// that is the window in which an open by name, after a check by name,
+// follows the new link. It is nil outside tests.
+var testHookBeforeOpen func(name string)
+
 // errNotRegular is returned by open for a named pipe, device or socket:
 // only regular files and folders are served.
 var errNotRegular = errors.New("not a regular file or folder")

@@ -24,6 +24,9 @@ func open(root *tree, name string) (*os.File, error) {
 	if real != name && denied(real) {
 		return nil, errDenied
 	}
+	if testHookBeforeOpen != nil {
+		testHookBeforeOpen(name)
+	}
 	f, err := root.Open(real)
 	if err != nil {
 		return nil, err

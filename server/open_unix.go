@@ -33,6 +33,9 @@ func open(root *tree, name string) (*os.File, error) {
 	if denied(name) {
 		return nil, errDenied
 	}
+	if testHookBeforeOpen != nil {
+		testHookBeforeOpen(name)
+	}
 	fd := -1
 	var err error
 	if cerr := root.dot.Control(func(base uintptr) { fd, err = walkOpen(int(base), name) }); cerr != nil {

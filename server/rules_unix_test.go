@@ -105,19 +105,24 @@ func TestNamedPipeIsNeverOpenedBlocking(t *testing.T) {
 	waitFor(t, func() bool { return openFDs(t) <= fds })
 }
 
-// flip swaps name between a regular file holding "public" and a symbolic
-// link to each of targets in turn, with atomic renames, until ctx is done.
-// It returns how many swaps it made.
+// flip swaps name between a regular file (or a folder holding x.txt)
+// holding "public" and a symbolic link to each of targets in turn, until
+// ctx is done. It returns how many swaps it made. Each swap is one
+// exchange of the two entries, so the name is always a file or a link and
+// never missing: every request meets one of the two states, and a request
+// that checked the file can open the link. Where the filesystem cannot
+// exchange, a file is renamed over the name and a folder is first taken
+// away, which leaves far fewer requests in the window.
 func flip(ctx context.Context, t *testing.T, dir, name string, targets []string, dirs bool) int {
 	tmp := filepath.Join(dir, "flip.tmp")
 	dst := filepath.Join(dir, name)
 	n := 0
+	swap := exchange
 	for ctx.Err() == nil {
-		target := targets[n%len(targets)]
 		os.RemoveAll(tmp)
 		var err error
 		if n%2 == 0 {
-			err = os.Symlink(target, tmp)
+			err = os.Symlink(targets[n/2%len(targets)], tmp)
 		} else if dirs {
 			if err = os.Mkdir(tmp, 0o755); err == nil {
 				err = os.WriteFile(filepath.Join(tmp, "x.txt"), []byte("public"), 0o644)
@@ -126,12 +131,12 @@ func flip(ctx context.Context, t *testing.T, dir, name string, targets []string,
 			err = os.WriteFile(tmp, []byte("public"), 0o644)
 		}
 		if err == nil {
-			if dirs {
-				// rename cannot replace a non-empty folder: take it away first.
-				os.Rename(dst, dst+".old")
-				os.RemoveAll(dst + ".old")
+			err = swap(tmp, dst)
+			if n == 0 && (errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.ENOSYS)) {
+				t.Logf("the filesystem cannot exchange two names (%v): renaming instead", err)
+				swap = renameOver
+				err = swap(tmp, dst)
 			}
-			err = os.Rename(tmp, dst)
 		}
 		if err != nil {
 			t.Error(err)
@@ -140,6 +145,16 @@ func flip(ctx context.Context, t *testing.T, dir, name string, targets []string,
 		n++
 	}
 	return n
+}
+
+// renameOver renames a over b, first taking b away if it is a folder,
+// which rename cannot replace unless it is empty.
+func renameOver(a, b string) error {
+	if fi, err := os.Lstat(b); err == nil && fi.IsDir() {
+		os.Rename(b, b+".old")
+		os.RemoveAll(b + ".old")
+	}
+	return os.Rename(a, b)
 }
 
 func TestDenyListHoldsWhileALinkIsSwapped(t *testing.T) {
@@ -206,4 +221,97 @@ func hammer(t *testing.T, dir, path string, flipper func(context.Context) int) {
 	if served.Load() == 0 || refused.Load() == 0 {
 		t.Fatal("the race was not exercised: both the file and the link must have been seen")
 	}
+}
+
+// TestDenyListHoldsWhenANameIsSwappedAfterTheCheck swaps a name for a link
+// to a secret in the window between the deny check and the open, which
+// the flipper tests above only hit by chance: a hook in open pauses the
+// request there. An open by name after a check by name then follows the
+// new link on every request and serves the secret; the open must refuse it
+// every time.
+func TestDenyListHoldsWhenANameIsSwappedAfterTheCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		path    string   // requested
+		swapped string   // the slash path swapped for a link
+		targets []string // what the link leads to, one request each
+	}{
+		{
+			name:    "a file swapped for a link to a denied file",
+			files:   map[string]string{"index.html": page, ".env": "SECRET=env", "server.key": "SECRET key", "name.txt": "public"},
+			path:    "name.txt",
+			swapped: "name.txt",
+			targets: []string{".env", "server.key"},
+		},
+		{
+			name:    "a folder swapped for a link to a denied folder",
+			files:   map[string]string{"index.html": page, ".git/x.txt": "SECRET in .git", "keys.pem/x.txt": "SECRET in keys.pem", "folder/x.txt": "public"},
+			path:    "folder/x.txt",
+			swapped: "folder",
+			targets: []string{".git", "keys.pem"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := site(t, tt.files)
+			p := filepath.Join(dir, filepath.FromSlash(tt.swapped))
+			var target atomic.Pointer[string] // swap for a link to this on the next open
+			var opens, swaps atomic.Int64
+			hookBeforeOpen(t, func(name string) {
+				if name != tt.path {
+					return
+				}
+				opens.Add(1)
+				to := target.Swap(nil)
+				if to == nil {
+					return
+				}
+				// The request waits here, its name checked: the swap is
+				// certain to fall between the check and the open.
+				if err := os.Rename(p, p+".real"); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := os.Symlink(*to, p); err != nil {
+					t.Error(err)
+					return
+				}
+				swaps.Add(1)
+			})
+			_, base := start(t, dir, Options{})
+			if r := get(t, base+"/"+tt.path); r.status != http.StatusOK || r.body != "public" {
+				t.Fatalf("before any swap: got %d %q, want 200 \"public\"", r.status, r.body)
+			}
+			for i, to := range tt.targets {
+				target.Store(&to)
+				r := get(t, base+"/"+tt.path)
+				if swaps.Load() != int64(i+1) {
+					t.Fatalf("the hook swapped %d times after %d requests, want %d: the race was not run", swaps.Load(), i+1, i+1)
+				}
+				if strings.Contains(r.body, "SECRET") || r.status == http.StatusOK {
+					t.Errorf("%s swapped for a link to %s between the check and the open: got %d %q, want a refusal", tt.swapped, to, r.status, r.body)
+				}
+				// Put the real file or folder back for the next target.
+				if err := os.Remove(p); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(p+".real", p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := opens.Load(), int64(len(tt.targets)+1); got != want {
+				t.Errorf("open was called %d times for %s, want %d", got, tt.path, want)
+			}
+		})
+	}
+}
+
+// hookBeforeOpen sets testHookBeforeOpen to fn until the test ends. Call it
+// before start: the server's cleanup, registered after, has waited for
+// every request by the time the hook is taken away.
+func hookBeforeOpen(t *testing.T, fn func(name string)) {
+	t.Helper()
+	testHookBeforeOpen = fn
+	t.Cleanup(func() { testHookBeforeOpen = nil })
 }

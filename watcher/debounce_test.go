@@ -22,6 +22,7 @@ func TestDebouncer(t *testing.T) {
 	tests := []struct {
 		name         string
 		events       []time.Time
+		held         bool // the batch holds only new files
 		now          time.Time
 		wantDeadline time.Time // zero: no batch open
 		wantDue      bool
@@ -53,21 +54,44 @@ func TestDebouncer(t *testing.T) {
 			wantDeadline: ms(300),
 			wantDue:      true,
 		},
+		{
+			name:         "a held batch is not due after the quiet time",
+			events:       []time.Time{ms(0), ms(3)},
+			held:         true,
+			now:          ms(8),
+			wantDeadline: ms(103),
+		},
+		{
+			name:         "a held batch is due after the hold",
+			events:       []time.Time{ms(0), ms(3)},
+			held:         true,
+			now:          ms(103),
+			wantDeadline: ms(103),
+			wantDue:      true,
+		},
+		{
+			name:         "a held batch closes at MaxWait too",
+			events:       []time.Time{ms(0), ms(250)},
+			held:         true,
+			now:          ms(300),
+			wantDeadline: ms(300),
+			wantDue:      true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := debouncer{quiet: 5 * time.Millisecond, maxWait: 300 * time.Millisecond}
+			d := debouncer{quiet: 5 * time.Millisecond, hold: 100 * time.Millisecond, maxWait: 300 * time.Millisecond}
 			for _, e := range tt.events {
 				d.event(e)
 			}
-			if got := d.deadline(); !got.Equal(tt.wantDeadline) {
+			if got := d.deadline(tt.held); !got.Equal(tt.wantDeadline) {
 				t.Errorf("got deadline %v, want %v", got, tt.wantDeadline)
 			}
-			if got := d.due(tt.now); got != tt.wantDue {
+			if got := d.due(tt.now, tt.held); got != tt.wantDue {
 				t.Errorf("got due %v, want %v", got, tt.wantDue)
 			}
 			d.reset()
-			if d.due(tt.now.Add(time.Hour)) {
+			if d.due(tt.now.Add(time.Hour), tt.held) {
 				t.Error("got due after reset, want not due")
 			}
 		})
@@ -328,6 +352,89 @@ func TestRunLoopSurvivesErrors(t *testing.T) {
 				slices.Sort(added)
 				if !slices.Equal(added, tt.wantAdded) {
 					t.Errorf("got watches %q, want %q", added, tt.wantAdded)
+				}
+			})
+		})
+	}
+}
+
+func TestRunLoopHoldsBatchesOfNewFiles(t *testing.T) {
+	type event struct {
+		at   time.Duration
+		name string
+		op   fsnotify.Op
+	}
+	tests := []struct {
+		name    string
+		maxWait time.Duration
+		files   map[string]string // on disk when the batch closes
+		events  []event
+		want    []flushAt
+	}{
+		{
+			name:   "a new file is announced at the cap, not after the quiet time",
+			files:  map[string]string{"new.html": "<p>"},
+			events: []event{{at: 0, name: "new.html", op: fsnotify.Create}},
+			want:   []flushAt{{at: DefaultMaxWait, paths: []string{"new.html"}}},
+		},
+		{
+			name: "a file created and removed within the cap is not announced",
+			events: []event{
+				{at: 0, name: "scratch.txt", op: fsnotify.Create},
+				{at: 30 * time.Millisecond, name: "scratch.txt", op: fsnotify.Remove},
+			},
+		},
+		{
+			name:  "a change to a file that is not new ends the hold",
+			files: map[string]string{"index.html": "<p>"},
+			events: []event{
+				{at: 0, name: "index.html.1a2b3c4d", op: fsnotify.Create},
+				{at: 30 * time.Millisecond, name: "index.html.1a2b3c4d", op: fsnotify.Rename},
+				{at: 30 * time.Millisecond, name: "index.html", op: fsnotify.Write},
+			},
+			want: []flushAt{{at: 30*time.Millisecond + DefaultDebounce, paths: []string{"index.html"}}},
+		},
+		{
+			name:  "new files that keep coming are announced at the cap and after it",
+			files: map[string]string{"a.css": "a", "b.css": "b"},
+			events: []event{
+				{at: 0, name: "a.css", op: fsnotify.Create},
+				{at: 400 * time.Millisecond, name: "b.css", op: fsnotify.Create},
+			},
+			want: []flushAt{
+				{at: DefaultMaxWait, paths: []string{"a.css"}},
+				{at: 400*time.Millisecond + DefaultMaxWait, paths: []string{"b.css"}},
+			},
+		},
+		{
+			name:    "with a longer MaxWait the hold is a quiet time after the last new file",
+			maxWait: time.Minute,
+			files:   map[string]string{"a.css": "a", "b.css": "b"},
+			events: []event{
+				{at: 0, name: "a.css", op: fsnotify.Create},
+				{at: 200 * time.Millisecond, name: "b.css", op: fsnotify.Create},
+			},
+			want: []flushAt{{at: 200*time.Millisecond + holdNew, paths: []string{"a.css", "b.css"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				makeTree(t, dir, tt.files)
+				r := startRun(t, dir, Config{MaxWait: tt.maxWait})
+				var now time.Duration
+				for _, e := range tt.events {
+					time.Sleep(e.at - now) // fake time
+					now = e.at
+					r.events <- fsnotify.Event{Name: filepath.Join(dir, e.name), Op: e.op}
+				}
+				time.Sleep(time.Second)
+				r.stop()
+				if !slices.EqualFunc(r.flushes, tt.want, func(a, b flushAt) bool {
+					return a.at == b.at && slices.Equal(a.paths, b.paths)
+				}) {
+					t.Errorf("got batches %v, want %v", r.flushes, tt.want)
 				}
 			})
 		})

@@ -93,7 +93,7 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 		w:         w,
 		watched:   make(map[string]bool),
 		pending:   make(map[string]bool),
-		deb:       debouncer{quiet: cfg.Debounce, maxWait: cfg.MaxWait},
+		deb:       debouncer{quiet: cfg.Debounce, hold: holdNew, maxWait: cfg.MaxWait},
 		since:     time.Now(),
 		polled:    make(map[string]map[string]entry),
 		pollEvery: cfg.Poll,
@@ -175,9 +175,13 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 				arm()
 			}
 		case <-timer.C:
+			// Whether the batch is held is decided here, once the
+			// quiet time has passed, rather than on every event: a
+			// checkout sends thousands in a row.
 			now := time.Now()
-			if !l.deb.due(now) {
-				if d := l.deb.deadline(); !d.IsZero() {
+			held := l.fresh()
+			if !l.deb.due(now, held) {
+				if d := l.deb.deadline(held); !d.IsZero() {
 					timer.Reset(d.Sub(now))
 				}
 				continue
@@ -186,6 +190,33 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 			l.flush()
 		}
 	}
+}
+
+// fresh reports whether the open batch holds only paths that are new: each
+// was created during the batch and is not a file the tree knew when the
+// last batch closed. Such a batch is held: its quiet time is holdNew (300
+// ms) instead of Debounce, within the same MaxWait cap. Most tools save by
+// writing a temporary file and renaming it over the real one, and many
+// wait for an fsync in between, longer than Debounce: the temporary file,
+// under whatever name (write-file-atomic's index.html.1a2b3c4d, QSaveFile's
+// random suffix, sed -i's sedAb12Cd), is new and would be announced alone,
+// then vanish. Held, its batch is still open when the rename comes; the
+// rename names a known file, which ends the hold, and flush drops the
+// temporary file as transient. The same drops a scratch file created and
+// removed within the hold. What it costs is that a genuinely new file, or
+// a checkout that only adds files, is announced up to 300 ms after its
+// last event rather than after Debounce, while any change to a file that
+// existed is as fast as before.
+func (l *loop) fresh() bool {
+	for rel, created := range l.pending {
+		if !created {
+			return false
+		}
+		if _, known := l.tree.files[rel]; known {
+			return false
+		}
+	}
+	return len(l.pending) > 0
 }
 
 // handle applies one event and reports whether it added to the open batch.

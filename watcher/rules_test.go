@@ -14,33 +14,29 @@ import (
 // TestAtomicSaveIsOneChangeToTheRealFile saves the way write-file-atomic,
 // Emacs and many tools do: a temporary file is written and fsynced, and 30
 // ms later renamed over the page. That is longer than the debounce, so the
-// temporary file's batch closes before the rename; it must not be
-// announced, since it is never served.
+// temporary file's batch closes before the rename unless the watcher holds
+// it; it must not be announced, since it is gone a moment later. Dotfiles
+// are hidden and some editors' names are ignored, but most tools name the
+// file after the page with a random suffix, or not after it at all.
 func TestAtomicSaveIsOneChangeToTheRealFile(t *testing.T) {
-	for _, temp := range []string{".index.html.tmp-123", "index.html.1234~", ".#index.html"} {
-		t.Run(temp, func(t *testing.T) {
+	tests := []struct {
+		name string
+		temp string
+	}{
+		{name: "a dotfile", temp: ".index.html.tmp-123"},
+		{name: "a backup name", temp: "index.html.1234~"},
+		{name: "an Emacs lock name", temp: ".#index.html"},
+		{name: "write-file-atomic's name and hash", temp: "index.html.1a2b3c4d"},
+		{name: "QSaveFile's name and random suffix", temp: "index.html.Ab12Cd"},
+		{name: "sed -i's unrelated name", temp: "sedAb12Cd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			makeTree(t, dir, map[string]string{"index.html": "<p>old", "site.css": "p{}"})
 			w := startWatch(t, dir, Config{Hidden: deny.Name})
 
-			tmp := filepath.Join(dir, temp)
-			f, err := os.Create(tmp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.WriteString("<p>new"); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Sync(); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(30 * time.Millisecond) // the tool's own pause, not a wait for hotserve
-			if err := os.Rename(tmp, filepath.Join(dir, "index.html")); err != nil {
-				t.Fatal(err)
-			}
+			saveAtomically(t, dir, tt.temp, "index.html", "<p>new")
 			if b := w.next(t); !slices.Equal(b.Paths, []string{"index.html"}) {
 				t.Fatalf("first batch %v, want [index.html]", b.Paths)
 			}
@@ -51,6 +47,63 @@ func TestAtomicSaveIsOneChangeToTheRealFile(t *testing.T) {
 				t.Fatalf("second batch %v, want [site.css]", b.Paths)
 			}
 		})
+	}
+}
+
+// saveAtomically writes content to the slash path temp under dir, fsyncs
+// it, waits 30 ms as write-file-atomic does between the two steps, and
+// renames it to the slash path name.
+func saveAtomically(t *testing.T, dir, temp, name, content string) {
+	t.Helper()
+	tmp := filepath.Join(dir, filepath.FromSlash(temp))
+	f, err := os.Create(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // the tool's own pause, not a wait for hotserve
+	if err := os.Rename(tmp, filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNewFilesAreAnnouncedOnce shows that holding a batch of new files, so
+// that a temporary file can be renamed away, still announces a file that
+// stays, once, and announces nothing for one that does not.
+func TestNewFilesAreAnnouncedOnce(t *testing.T) {
+	dir := t.TempDir()
+	makeTree(t, dir, map[string]string{"index.html": "<p>", "site.css": "p{}"})
+	w := startWatch(t, dir, Config{Hidden: deny.Name})
+
+	// A page created with a plain write.
+	write(t, dir, "about.html", "<p>about")
+	if b := w.next(t); !slices.Equal(b.Paths, []string{"about.html"}) {
+		t.Fatalf("got %v, want [about.html]", b.Paths)
+	}
+	// A scratch file that lives 30 ms, as a tool's probe or lock does.
+	write(t, dir, "scratch.txt", "x")
+	time.Sleep(30 * time.Millisecond) // the tool's own pause
+	if err := os.Remove(filepath.Join(dir, "scratch.txt")); err != nil {
+		t.Fatal(err)
+	}
+	// A later save of another file shows that nothing else was announced
+	// in between.
+	write(t, dir, "site.css", "p{color:red}")
+	if b := w.next(t); !slices.Equal(b.Paths, []string{"site.css"}) {
+		t.Fatalf("got %v, want [site.css]: the scratch file was announced", b.Paths)
+	}
+	// A page created with an atomic save: the temporary file is new too.
+	saveAtomically(t, dir, "contact.html.1a2b3c4d", "contact.html", "<p>contact")
+	if b := w.next(t); !slices.Equal(b.Paths, []string{"contact.html"}) {
+		t.Fatalf("got %v, want [contact.html]", b.Paths)
 	}
 }
 

@@ -29,7 +29,12 @@
 // when the batch closes is dropped as transient. That is how an atomic save
 // reports only the real file and not the temporary one, whatever the editor
 // names it, without a list of every editor's naming scheme. A file that
-// existed before the batch and was deleted is still reported.
+// existed before the batch and was deleted is still reported. Because many
+// tools fsync the temporary file before the rename, for longer than the
+// quiet time, a batch that holds only new files waits 300 ms of quiet
+// instead: a temporary file renamed over its page within that time is one
+// change to the page, and a genuinely new file is announced up to 300 ms
+// later than a change to one that existed.
 //
 // A symbolic link to a directory inside the folder makes its changes
 // announced under the link's name too; one leading out of the folder, or to
@@ -89,7 +94,8 @@ type Config struct {
 	Ignore []string
 
 	// Debounce is the quiet time that closes a batch. Zero means
-	// DefaultDebounce.
+	// DefaultDebounce. A batch of new files only waits for at least 300
+	// ms of quiet, so that a temporary file is renamed away first.
 	Debounce time.Duration
 
 	// MaxWait is the longest a batch stays open while events keep coming.
