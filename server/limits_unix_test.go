@@ -16,7 +16,7 @@ import (
 func TestStreamCap(t *testing.T) {
 	const streams = 1100
 	// Both ends of every connection live in this process.
-	need := uint64(2*streams + 256)
+	const need = 2*streams + 256
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
