@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// These tests read what README.md tells a newcomer and check it against
+// what hotserve does, so that the text cannot drift from the behaviour:
+// editing a quoted passage without the behaviour (or the behaviour without
+// the passage) fails them.
+
+// readmeText is README.md with its line breaks inside paragraphs kept.
+func readmeText(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// readmeSays fails the test unless README.md says claim, compared with
+// runs of white space (line breaks included) taken as one space.
+func readmeSays(t *testing.T, claim string) {
+	t.Helper()
+	flat := strings.Join(strings.Fields(readmeText(t)), " ")
+	if !strings.Contains(flat, claim) {
+		t.Fatalf("README.md no longer says %q; change this test along with the text, so that it checks what the text now says", claim)
+	}
+}
+
+// bannerBlock matches the banner README.md shows: the command, then what
+// it prints, up to the end of the code block.
+var bannerBlock = regexp.MustCompile("(?s)When it starts, hotserve prints a banner:\n\n```\n\\$ (hotserve [^\n]*)\n(.*?)```\n\n\\(that is a build from a clone; a release shows its tag, such as `(v[0-9.]+)`\\)")
+
+// bannerVersion is the version in the banner's first line.
+var bannerVersion = regexp.MustCompile(`(?m)^  hotserve (\S+)  serving `)
+
+func TestReadmeBannerIsWhatItPrints(t *testing.T) {
+	m := bannerBlock.FindStringSubmatch(readmeText(t))
+	if m == nil {
+		t.Fatal("README.md has no banner block after \"When it starts, hotserve prints a banner:\" (with the sentence about a build from a clone after it)")
+	}
+	command, want, release := strings.Fields(m[1]), m[2], m[3]
+	v := bannerVersion.FindStringSubmatch(want)
+	if v == nil {
+		t.Fatalf("README.md's banner has no \"  hotserve VERSION  serving DIR\" line:\n%s", want)
+	}
+	// The version shown is what a build from a clone reports (a Go
+	// pseudo-version), and a release's is its tag.
+	clone := buildOf(&debug.BuildInfo{Main: debug.Module{Version: v[1]}}, "", "", "")
+	if !strings.HasPrefix(v[1], "v0.0.0-") || !pseudoVersion.MatchString(v[1]) || clone.version != v[1] || clone.commit == "" {
+		t.Errorf("README.md's banner shows version %q, which is not what a build from a clone reports (got %+v)", v[1], clone)
+	}
+	if got := buildOf(nil, release, "abc", "").version; got != release {
+		t.Errorf("a release stamped %s shows %q", release, got)
+	}
+
+	// The command README shows, run from a folder that holds ./site.
+	parent := t.TempDir()
+	write(t, filepath.Join(parent, "site", "index.html"), "<!doctype html><title>site</title>")
+	p := startBinaryIn(t, parent, command[1:]...)
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(p.stdout.String(), "\n") < strings.Count(want, "\n"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("hotserve printed less than README.md's banner within 10s: %q", p.stdout.String())
+		}
+	}
+	got := p.stdout.String()
+	// What may differ: the version (the tests' build is not README's), and
+	// the port if 8080 is busy, which hotserve then says.
+	if g := bannerVersion.FindStringSubmatch(got); g != nil {
+		want = strings.Replace(want, "hotserve "+v[1]+"  ", "hotserve "+g[1]+"  ", 1)
+	}
+	if moved := regexp.MustCompile(`port 8080 is in use; using (\d+) instead`).FindStringSubmatch(p.stderr.String()); moved != nil {
+		want = strings.ReplaceAll(want, ":8080/", ":"+moved[1]+"/")
+	}
+	if got != want {
+		t.Errorf("README.md says %s prints\n%s\nbut it prints\n%s", m[1], quoteLines(want), quoteLines(got))
+	}
+}
+
+// quoteLines shows text one quoted line at a time, spaces and blank lines
+// visible.
+func quoteLines(text string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(text, "\n") {
+		fmt.Fprintf(&b, "\t%q\n", line)
+	}
+	return b.String()
+}
+
+// hideTab makes tab hidden as a tab in the background is: Chromium
+// freezes it and then lets it run again, hidden (document.visibilityState
+// "hidden", after a visibilitychange event), its scripts and workers
+// running.
+func hideTab(t *testing.T, tab context.Context) {
+	t.Helper()
+	for _, state := range []page.SetWebLifecycleStateState{page.SetWebLifecycleStateStateFrozen, page.SetWebLifecycleStateStateActive} {
+		if err := chromedp.Do(tab, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state})
+			return chromedp.Void{}, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitJS(t, tab, `document.visibilityState === "hidden"`)
+}
+
+func TestReadmeHiddenTabs(t *testing.T) {
+	b := browser(t)
+	const hidden = `document.visibilityState === "hidden"`
+
+	t.Run("a tab with a stream of its own keeps it in the background and lets go when it leaves the page", func(t *testing.T) {
+		readmeSays(t, "Where both are missing, each tab holds its own stream for as long as it shows the page, in the background too")
+		readmeSays(t, "A tab lets go of its stream, or of the leadership, only when it leaves the page (`pagehide`: another page loaded in the tab")
+		dir := site(t)
+		in := startInProcess(t, dir)
+		tab := openTab(t, b, in.url+"/", withoutWebLocks)
+		if mode := eval[string](t, tab, `__hotserve.mode`); mode != "direct" {
+			t.Fatalf("got mode %q, want direct", mode)
+		}
+		mark(t, tab)
+		hideTab(t, tab)
+		restyle(t, dir, 1)
+		waitJS(t, tab, restyled(1)+` && `+hidden)
+		waitLog(t, in, "changed: css/site.css (1 browser connected)")
+		kept(t, tab, "a hidden tab took a stylesheet change")
+
+		// Another page loaded in the tab: the stream is let go.
+		eval[bool](t, tab, `location.href = "about:blank", true`)
+		waitJS(t, tab, `location.href === "about:blank" && document.readyState === "complete"`)
+		restyle(t, dir, 2)
+		waitLog(t, in, "changed: css/site.css (0 browsers connected)")
+	})
+
+	t.Run("a hidden leader keeps the leadership and relays, and hands it on when it leaves the page", func(t *testing.T) {
+		dir := site(t)
+		in := startInProcess(t, dir)
+		lead := openTab(t, b, in.url+"/", withoutSharedWorker)
+		waitJS(t, lead, `__hotserve.mode === "leader"`)
+		other := openTab(t, b, in.url+"/about.html", withoutSharedWorker)
+		if mode := eval[string](t, other, `__hotserve.mode`); mode != "follower" {
+			t.Fatalf("the second tab's mode is %q, want follower", mode)
+		}
+		mark(t, lead, other)
+		hideTab(t, lead)
+		restyle(t, dir, 1)
+		waitJS(t, other, restyled(1))
+		waitJS(t, lead, restyled(1)+` && `+hidden+` && __hotserve.mode === "leader"`)
+		waitLog(t, in, "changed: css/site.css (1 browser connected)")
+		kept(t, lead, "the hidden leader took a stylesheet change")
+		kept(t, other, "the follower took a stylesheet change")
+
+		eval[bool](t, lead, `location.href = "about:blank", true`)
+		waitJS(t, other, `__hotserve.mode === "leader"`)
+		restyle(t, dir, 2)
+		waitJS(t, other, restyled(2))
+		kept(t, other, "the new leader took a stylesheet change")
+	})
+}
