@@ -408,15 +408,12 @@ func png(t *testing.T, w, h int) string {
 	return b.String()
 }
 
-func TestProxyImageFromTheFolderIsSwapped(t *testing.T) {
-	b := browser(t)
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "img", "dot.png"), png(t, 1, 1))
-	write(t, filepath.Join(dir, "img", "bg.png"), png(t, 1, 1))
-	write(t, filepath.Join(dir, "style.css"), `#bg { width: 10px; height: 10px; background-image: url("img/bg.png") }`+"\n")
-	write(t, filepath.Join(dir, "server.py"), "# the app\n")
-	// The app serves its images and stylesheet from the folder, as
-	// python3 -m http.server does, and its page itself.
+// imageApp starts an app that serves a page showing img/dot.png and, through
+// style.css, img/bg.png, and serves those from dir as python3 -m
+// http.server does: Last-Modified in whole seconds, no Cache-Control. It
+// returns its URL.
+func imageApp(t *testing.T, dir string) string {
+	t.Helper()
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.ServeFile(w, r, filepath.Join(dir, filepath.FromSlash(r.URL.Path)))
@@ -427,7 +424,17 @@ func TestProxyImageFromTheFolderIsSwapped(t *testing.T) {
 <body><h1>app</h1><img id="dot" src="/img/dot.png" alt=""><div id="bg"></div></body></html>`)
 	}))
 	t.Cleanup(app.Close)
-	in := startInProcess(t, "--proxy", app.URL, dir)
+	return app.URL
+}
+
+func TestProxyImageFromTheFolderIsSwapped(t *testing.T) {
+	b := browser(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "img", "dot.png"), png(t, 1, 1))
+	write(t, filepath.Join(dir, "img", "bg.png"), png(t, 1, 1))
+	write(t, filepath.Join(dir, "style.css"), `#bg { width: 10px; height: 10px; background-image: url("img/bg.png") }`+"\n")
+	write(t, filepath.Join(dir, "server.py"), "# the app\n")
+	in := startInProcess(t, "--proxy", imageApp(t, dir), dir)
 	tab := openTab(t, b, in.url+"/")
 	waitJS(t, tab, `document.getElementById("dot").naturalWidth === 1 && getComputedStyle(document.getElementById("bg")).backgroundImage.includes("/img/bg.png")`)
 	mark(t, tab)
@@ -452,5 +459,41 @@ func TestProxyImageFromTheFolderIsSwapped(t *testing.T) {
 	})`, chromedp.EvalAwaitPromise))
 	if err != nil || got != 2 {
 		t.Errorf("the background image's new URL gives an image %v px wide (%v), want 2", got, err)
+	}
+}
+
+func TestProxyReloadBringsAnImageChangedInTheSameSecond(t *testing.T) {
+	b := browser(t)
+	dir := t.TempDir()
+	// Both versions of the image were modified in the same second, so
+	// the app's Last-Modified (whole seconds) is the same for both: a
+	// browser that revalidates its copy is told 304, Not Modified.
+	second := time.Now().Add(-time.Hour).Truncate(time.Second)
+	img := filepath.Join(dir, "img", "dot.png")
+	write(t, img, png(t, 1, 1))
+	if err := os.Chtimes(img, second, second.Add(100*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "server.py"), "# the app\n")
+	in := startInProcess(t, "--proxy", imageApp(t, dir), dir)
+	tab := openTab(t, b, in.url+"/")
+	waitJS(t, tab, `document.getElementById("dot").naturalWidth === 1`)
+	mark(t, tab)
+
+	// The new version, saved as editors do (written aside, then renamed
+	// over), with its time set before it lands; then a source file, so
+	// that the page reloads.
+	saved := filepath.Join(t.TempDir(), "dot.png")
+	write(t, saved, png(t, 2, 2))
+	if err := os.Chtimes(saved, second, second.Add(500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(saved, img); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "server.py"), "# the app, changed\n")
+	waitJS(t, tab, reloaded+` && document.getElementById("dot").complete && document.getElementById("dot").naturalWidth > 0`)
+	if got := eval[float64](t, tab, `document.getElementById("dot").naturalWidth`); got != 2 {
+		t.Errorf("after the reload the image is %v px wide, want 2: it came from the browser's cache", got)
 	}
 }
