@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +18,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/hotserve/hotserve/internal/testio"
 )
 
 // These tests read what README.md tells a newcomer and check it against
@@ -169,4 +175,93 @@ func TestReadmeHiddenTabs(t *testing.T) {
 		waitJS(t, other, restyled(2))
 		kept(t, other, "the new leader took a stylesheet change")
 	})
+}
+
+// codeBlocks are the fenced code blocks of README.md.
+var codeBlocks = regexp.MustCompile("(?s)```[a-z]*\n(.*?)```")
+
+func TestReadmeQuotesRealLines(t *testing.T) {
+	printed := hotserveLines(t)
+	n := 0
+	for _, block := range codeBlocks.FindAllStringSubmatch(readmeText(t), -1) {
+		for line := range strings.SplitSeq(block[1], "\n") {
+			if !strings.HasPrefix(line, "hotserve: ") {
+				continue
+			}
+			n++
+			if !slices.ContainsFunc(printed, func(p testio.Printed) bool { return p.Line("hotserve: ").MatchString(line) }) {
+				t.Errorf("README.md quotes %q, which is no line hotserve's code prints", line)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("README.md quotes no line that hotserve prints; the test looks for lines starting \"hotserve: \" in code blocks")
+	}
+}
+
+// errorsBlock is README.md's example of errors: commands, each followed by
+// what it prints on stderr.
+var errorsBlock = regexp.MustCompile("(?s)Errors are printed as `hotserve: error: …` followed by `hotserve: hint: …`\nnaming the fix, and hotserve exits with status 1:\n\n```\n(.*?)```")
+
+func TestReadmeErrorsAreWhatItPrints(t *testing.T) {
+	m := errorsBlock.FindStringSubmatch(readmeText(t))
+	if m == nil {
+		t.Fatal("README.md has no example of errors after \"Errors are printed as\"")
+	}
+	runs := strings.Split(strings.TrimPrefix(m[1], "$ "), "\n$ ")
+	if len(runs) < 2 {
+		t.Fatalf("README.md's example of errors has %d commands, want at least 2:\n%s", len(runs), m[1])
+	}
+	wd := t.TempDir()
+	write(t, filepath.Join(wd, "site", "index.html"), "<!doctype html><title>site</title>")
+	for _, run := range runs {
+		command, want, _ := strings.Cut(run, "\n")
+		t.Run(command, func(t *testing.T) {
+			args := strings.Fields(command)
+			if args[0] != "hotserve" {
+				t.Fatalf("README.md's example runs %q, not hotserve", command)
+			}
+			cmd := hotserveCmd(t, args[1:]...)
+			cmd.Dir = wd
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Errorf("got %v, want exit status 1", err)
+			}
+			// /home/me/project is README's name for the folder it runs in.
+			want = strings.ReplaceAll(strings.TrimSuffix(want, "\n")+"\n", "/home/me/project", wd)
+			if stderr.String() != want || stdout.Len() != 0 {
+				t.Errorf("README.md says %s prints\n%s\nbut it prints\n%s\nand on stdout %q", command, quoteLines(want), quoteLines(stderr.String()), stdout.String())
+			}
+		})
+	}
+}
+
+// linkBlock is README.md's example of the warning about a symbolic link
+// that leads out of DIR.
+var linkBlock = regexp.MustCompile("(?s)\\*\\*A symbolic link answers 404\\.\\*\\*.*?```\n(hotserve: warning: [^\n]*)\n```")
+
+func TestReadmeSymlinkWarningIsWhatItPrints(t *testing.T) {
+	m := linkBlock.FindStringSubmatch(readmeText(t))
+	if m == nil {
+		t.Fatal("README.md has no example of the warning after \"A symbolic link answers 404.\"")
+	}
+	// What the example is about: site/shared is a link to lib, beside
+	// site, and hotserve serves site.
+	wd := t.TempDir()
+	write(t, filepath.Join(wd, "site", "index.html"), "<!doctype html><title>site</title>")
+	write(t, filepath.Join(wd, "lib", "a.js"), "a")
+	if err := os.Symlink("../lib", filepath.Join(wd, "site", "shared")); err != nil {
+		t.Skipf("cannot make a symbolic link here: %v", err)
+	}
+	p := startBinaryIn(t, wd, "--port", "0", "site")
+	if status := get(t, p.url+"shared/a.js"); status != http.StatusNotFound {
+		t.Errorf("a file through the link: got %d, want 404", status)
+	}
+	waitForMatch(t, p.stderr, regexp.MustCompile(`(?m)^hotserve: warning: .*leads out of`))
+	if got := strings.TrimSpace(p.stderr.String()); got != m[1] {
+		t.Errorf("README.md says hotserve prints\n\t%q\nbut it prints\n%s", m[1], quoteLines(got))
+	}
 }

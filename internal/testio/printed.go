@@ -38,7 +38,8 @@ func (p Printed) Warning() bool {
 }
 
 // Line is the regular expression for a whole line printed at p with the
-// logger prefix prefix: each verb stands for any text without a line break.
+// logger prefix prefix: %d stands for a number, %q for a quoted string, any
+// other verb for any text without a line break.
 func (p Printed) Line(prefix string) *regexp.Regexp {
 	if !p.Logged {
 		prefix = ""
@@ -48,7 +49,14 @@ func (p Printed) Line(prefix string) *regexp.Regexp {
 	last := 0
 	for _, loc := range verb.FindAllStringIndex(f, -1) {
 		b.WriteString(regexp.QuoteMeta(f[last:loc[0]]))
-		b.WriteString(`.+`)
+		switch f[loc[1]-1] {
+		case 'd':
+			b.WriteString(`-?\d+`)
+		case 'q':
+			b.WriteString(`".*"`)
+		default:
+			b.WriteString(`.+`)
+		}
 		last = loc[1]
 	}
 	b.WriteString(regexp.QuoteMeta(f[last:]))
