@@ -265,3 +265,37 @@ func TestReadmeSymlinkWarningIsWhatItPrints(t *testing.T) {
 		t.Errorf("README.md says hotserve prints\n\t%q\nbut it prints\n%s", m[1], quoteLines(got))
 	}
 }
+
+// versionBlock is README.md's example of --version for a build from a
+// clone, and what it says of other builds.
+var versionBlock = regexp.MustCompile("(?s)```\n\\$ hotserve --version\n(hotserve version ([^ ]+) \\(commit ([0-9a-f]{40}), built ([^)]+)\\))\n```\n\nBuilt from a clone with uncommitted changes, the version ends in `\\+dirty`\nand the commit in `\\(modified\\)`\\. .*? print\n`([^`]+)`")
+
+func TestReadmeVersionIsWhatItPrints(t *testing.T) {
+	m := versionBlock.FindStringSubmatch(readmeText(t))
+	if m == nil {
+		t.Fatal("README.md has no example of \"hotserve --version\" followed by what other builds print")
+	}
+	line, ver, rev, built, devel := m[1], m[2], m[3], m[4], m[5]
+	// What the go command records for go install . in a clone.
+	clone := func(version string, modified bool) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/hotserve/hotserve", Version: version}, Settings: []debug.BuildSetting{
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.time", Value: built}, {Key: "vcs.modified", Value: fmt.Sprint(modified)},
+		}}
+	}
+	if got := "hotserve version " + buildOf(clone(ver, false), "", "", "").String(); got != line {
+		t.Errorf("README.md says a build from a clone prints\n\t%q\nbut it prints\n\t%q", line, got)
+	}
+	dirty := buildOf(clone(ver+"+dirty", true), "", "", "")
+	if !strings.HasSuffix(dirty.version, "+dirty") || !strings.Contains(dirty.String(), "(commit "+rev+" (modified),") {
+		t.Errorf("a build with uncommitted changes prints %q, want the version ending in +dirty and the commit in (modified)", dirty.String())
+	}
+	if got := buildOf(&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "", "", "").String(); got != devel {
+		t.Errorf("README.md says a build without VCS data prints %q, but it prints %q", devel, got)
+	}
+	// The tests' own build is one of the kinds README describes.
+	code, out, _ := runBinary(t, 10*time.Second, "--version")
+	kind := regexp.MustCompile(`^hotserve version (` + regexp.QuoteMeta(devel) + `|v\d+\.\d+\.\d+\S* \(commit [0-9a-f]{40}( \(modified\))?, built \S+\))\n$`)
+	if code != 0 || !kind.MatchString(out) {
+		t.Errorf("hotserve --version: got %d %q, want one of the forms README.md describes", code, out)
+	}
+}
