@@ -187,8 +187,16 @@ type process struct {
 // its URL. When the test ends the process gets SIGTERM, then SIGKILL.
 func startBinary(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startBinaryIn(t, "", args...)
+}
+
+// startBinaryIn is startBinary run from the folder wd, as a user runs
+// hotserve with a relative DIR; "" is the test's own folder.
+func startBinaryIn(t *testing.T, wd string, args ...string) *process {
+	t.Helper()
 	skipSlow(t, "runs the built binary")
 	p := &process{cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Dir = wd
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

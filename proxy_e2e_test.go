@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"image"
+	imgpng "image/png"
 	"io"
 	"net"
 	"net/http"
@@ -394,4 +396,104 @@ func TestProxyStreamedShellShowsBeforeTheRest(t *testing.T) {
 	}
 	unblock()
 	waitJS(t, tab, `document.getElementById("rest")?.textContent === "done" && document.readyState === "complete"`)
+}
+
+// png is a w×h black PNG image.
+func png(t *testing.T, w, h int) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := imgpng.Encode(&b, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// imageApp starts an app that serves a page showing img/dot.png and, through
+// style.css, img/bg.png, and serves those from dir as python3 -m
+// http.server does: Last-Modified in whole seconds, no Cache-Control. It
+// returns its URL.
+func imageApp(t *testing.T, dir string) string {
+	t.Helper()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.ServeFile(w, r, filepath.Join(dir, filepath.FromSlash(r.URL.Path)))
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html><head><link rel="stylesheet" href="/style.css"></head>
+<body><h1>app</h1><img id="dot" src="/img/dot.png" alt=""><div id="bg"></div></body></html>`)
+	}))
+	t.Cleanup(app.Close)
+	return app.URL
+}
+
+func TestProxyImageFromTheFolderIsSwapped(t *testing.T) {
+	b := browser(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "img", "dot.png"), png(t, 1, 1))
+	write(t, filepath.Join(dir, "img", "bg.png"), png(t, 1, 1))
+	write(t, filepath.Join(dir, "style.css"), `#bg { width: 10px; height: 10px; background-image: url("img/bg.png") }`+"\n")
+	write(t, filepath.Join(dir, "server.py"), "# the app\n")
+	in := startInProcess(t, "--proxy", imageApp(t, dir), dir)
+	tab := openTab(t, b, in.url+"/")
+	waitJS(t, tab, `document.getElementById("dot").naturalWidth === 1 && getComputedStyle(document.getElementById("bg")).backgroundImage.includes("/img/bg.png")`)
+	mark(t, tab)
+	eval[bool](t, tab, `window.dot = document.getElementById("dot"), true`)
+
+	// An edit of the images alone shows the new ones in the same
+	// elements, without a reload.
+	write(t, filepath.Join(dir, "img", "dot.png"), png(t, 2, 2))
+	write(t, filepath.Join(dir, "img", "bg.png"), png(t, 2, 2))
+	waitJS(t, tab, `document.getElementById("dot").naturalWidth === 2`)
+	waitJS(t, tab, `getComputedStyle(document.getElementById("bg")).backgroundImage.includes("bg.png?hotserve=")`)
+	if !eval[bool](t, tab, `window.dot === document.getElementById("dot")`) {
+		t.Error("the <img> element was replaced, want the same element with a fresh URL")
+	}
+	kept(t, tab, "images the page loaded changed")
+	// The new background is what the page shows: loaded again, it is 2 px.
+	got, err := chromedp.Run(tab, chromedp.Evaluate[float64](`new Promise(resolve => {
+		const img = new Image();
+		img.onload = () => resolve(img.naturalWidth);
+		img.onerror = () => resolve(-1);
+		img.src = getComputedStyle(document.getElementById("bg")).backgroundImage.slice(5, -2);
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || got != 2 {
+		t.Errorf("the background image's new URL gives an image %v px wide (%v), want 2", got, err)
+	}
+}
+
+func TestProxyReloadBringsAnImageChangedInTheSameSecond(t *testing.T) {
+	b := browser(t)
+	dir := t.TempDir()
+	// Both versions of the image were modified in the same second, so
+	// the app's Last-Modified (whole seconds) is the same for both: a
+	// browser that revalidates its copy is told 304, Not Modified.
+	second := time.Now().Add(-time.Hour).Truncate(time.Second)
+	img := filepath.Join(dir, "img", "dot.png")
+	write(t, img, png(t, 1, 1))
+	if err := os.Chtimes(img, second, second.Add(100*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "server.py"), "# the app\n")
+	in := startInProcess(t, "--proxy", imageApp(t, dir), dir)
+	tab := openTab(t, b, in.url+"/")
+	waitJS(t, tab, `document.getElementById("dot").naturalWidth === 1`)
+	mark(t, tab)
+
+	// The new version, saved as editors do (written aside, then renamed
+	// over), with its time set before it lands; then a source file, so
+	// that the page reloads.
+	saved := filepath.Join(t.TempDir(), "dot.png")
+	write(t, saved, png(t, 2, 2))
+	if err := os.Chtimes(saved, second, second.Add(500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(saved, img); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "server.py"), "# the app, changed\n")
+	waitJS(t, tab, reloaded+` && document.getElementById("dot").complete && document.getElementById("dot").naturalWidth > 0`)
+	if got := eval[float64](t, tab, `document.getElementById("dot").naturalWidth`); got != 2 {
+		t.Errorf("after the reload the image is %v px wide, want 2: it came from the browser's cache", got)
+	}
 }

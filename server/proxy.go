@@ -13,7 +13,9 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,8 +29,9 @@ type proxy struct {
 	base   string // target's path without a trailing slash: the app's mount point
 	rp     *httputil.ReverseProxy
 	tr     *http.Transport
-	down   atomic.Bool // the last attempt failed; logged once per outage
-	assets pathSet     // URL paths it answered with a stylesheet or image
+	down   atomic.Bool        // the last attempt failed; logged once per outage
+	assets pathMap[bool]      // URL paths it answered with a stylesheet or image
+	edited pathMap[time.Time] // URL paths whose file in the folder changed, and its new time
 }
 
 // inboundKey carries the browser's request to ModifyResponse, which sees
@@ -53,6 +56,9 @@ func newProxy(s *Server, b Backend) *proxy {
 			// build absolute URLs or route by host expect their own.
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			if t, ok := px.edited.get(path.Clean(pr.In.URL.Path)); ok {
+				revalidate(pr.Out.Header, t)
+			}
 		},
 		Transport: tr,
 		ModifyResponse: func(res *http.Response) error {
@@ -121,7 +127,7 @@ func (px *proxy) toBrowser(in *http.Request, res *http.Response) {
 	}
 	if res.StatusCode == http.StatusOK && in.Method == http.MethodGet {
 		if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && (mt == "text/css" || strings.HasPrefix(mt, "image/")) {
-			px.assets.add(path.Clean(in.URL.Path))
+			px.assets.set(path.Clean(in.URL.Path), true)
 		}
 	}
 }
@@ -280,29 +286,61 @@ func untrustedPage(target *url.URL) string {
 `
 }
 
-// pathSet is a bounded set of URL paths.
-type pathSet struct {
+// pathMap is a bounded map of URL paths to what a proxy knows of them.
+type pathMap[V any] struct {
 	mu sync.Mutex
-	m  map[string]bool
+	m  map[string]V
 }
 
-// maxAssets bounds the set; it is emptied when full, and a change to a
-// path it forgot then reloads the page rather than swapping in place.
+// maxAssets bounds a pathMap; it is emptied when full. A change to a path
+// the assets forgot then reloads the page rather than swapping in place;
+// a request for a path the edits forgot is sent as the browser asked.
 const maxAssets = 4096
 
-func (a *pathSet) add(p string) {
+func (a *pathMap[V]) set(p string, v V) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.m == nil || len(a.m) >= maxAssets {
-		a.m = make(map[string]bool)
+		a.m = make(map[string]V)
 	}
-	a.m[p] = true
+	a.m[p] = v
 }
 
-func (a *pathSet) has(p string) bool {
+func (a *pathMap[V]) get(p string) (V, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.m[p]
+	v, ok := a.m[p]
+	return v, ok
+}
+
+// revalidate drops the browser's conditions from a request for a file
+// whose new version, modified at changed, the app could mistake for the
+// copy the browser holds: Last-Modified has whole seconds, so a copy dated
+// the second of the change (or later) would get 304 Not Modified, and the
+// page the old file. The app then sends the file whole.
+func revalidate(h http.Header, changed time.Time) {
+	since, err := http.ParseTime(h.Get("If-Modified-Since"))
+	if err != nil || since.Before(changed.Truncate(time.Second)) {
+		return
+	}
+	h.Del("If-Modified-Since")
+	h.Del("If-None-Match")
+}
+
+// noteEdits records, for the paths of a batch in a folder whose URL paths
+// a backend serves, the new modification time of each file (see
+// revalidate).
+func (s *Server) noteEdits(dir string, rels, urls []string) {
+	for i, u := range urls {
+		u = path.Clean("/" + u)
+		rt := s.route(u)
+		if rt == nil || rt.backend == nil {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rels[i]))); err == nil {
+			rt.backend.edited.set(u, fi.ModTime())
+		}
+	}
 }
 
 // inPlace reports whether open pages can take every changed path in c
@@ -315,8 +353,13 @@ func (s *Server) inPlace(c Change) bool {
 	for _, p := range c.Paths {
 		u := path.Clean("/" + p)
 		rt := s.route(u)
-		if rt == nil || rt.backend != nil && !rt.backend.assets.has(u) {
+		if rt == nil {
 			return false
+		}
+		if rt.backend != nil {
+			if _, ok := rt.backend.assets.get(u); !ok {
+				return false
+			}
 		}
 	}
 	return true

@@ -61,15 +61,16 @@ func (s *Server) Announce(src Source, paths []string, modTime time.Time) []strin
 		s.ReloadChange(Change{ModTime: modTime, Full: true})
 		return paths
 	}
+	urls := paths
 	if src.prefix != "" {
-		prefixed := make([]string, len(paths))
+		urls = make([]string, len(paths))
 		for i, p := range paths {
-			prefixed[i] = src.prefix + p
+			urls[i] = src.prefix + p
 		}
-		paths = prefixed
 	}
-	s.ReloadChange(Change{Paths: paths, ModTime: modTime})
-	return paths
+	s.noteEdits(src.Dir, paths, urls)
+	s.ReloadChange(Change{Paths: urls, ModTime: modTime})
+	return urls
 }
 
 // Opened reports whether the Server holds src.Dir open: the folder given to

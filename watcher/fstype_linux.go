@@ -43,7 +43,7 @@ func limitHint(enospc bool) string {
 		return "the inotify watch limit fs.inotify.max_user_watches" + current("max_user_watches") +
 			" is reached; raise it with \"sudo sysctl fs.inotify.max_user_watches=524288\""
 	}
-	return "too many open files: the inotify instance limit fs.inotify.max_user_instances" + current("max_user_instances") +
+	return "the inotify instance limit fs.inotify.max_user_instances" + current("max_user_instances") +
 		" or the open-file limit (ulimit -n) is reached; raise it with \"sudo sysctl fs.inotify.max_user_instances=1024\" or \"ulimit -n 65536\""
 }
 

@@ -15,5 +15,5 @@ func limitHint(enospc bool) string {
 	if enospc {
 		return "the system's file-watch limit is reached"
 	}
-	return "too many open files: raise the open-file limit, e.g. \"ulimit -n 65536\""
+	return "raise the open-file limit, e.g. \"ulimit -n 65536\""
 }
