@@ -311,6 +311,23 @@ func TestBrowserMorphReloadsForWhatIsNotHTML(t *testing.T) {
 		})
 	}
 
+	// An empty file is the instant between a save's truncate and its
+	// write, not a page that lost its doctype: the write's own event
+	// brings the content, which morphs.
+	t.Run("an emptied page still morphs", func(t *testing.T) {
+		dir := morphSite(t)
+		path := filepath.Join(dir, "morph.html")
+		in := startInProcess(t, dir)
+		tab := openTab(t, browser, in.url+"/morph.html")
+		mark(t, tab)
+		n := eval[float64](t, tab, `__hotserve.morphs`)
+		write(t, path, "")
+		waitJS(t, tab, fmt.Sprintf(`__hotserve.morphs > %v && !__hotserve.morphing`, n))
+		write(t, path, fmt.Sprintf(morphPage, "Two"))
+		waitJS(t, tab, `document.getElementById("title")?.textContent === "Two" && !__hotserve.morphing`)
+		kept(t, tab, "after the page was emptied and written again")
+	})
+
 	// An app behind --proxy /app that writes the folder's file without a
 	// Content-Type gets one sniffed by net/http: text/html while it is a
 	// page, text/plain once it is not.

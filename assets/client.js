@@ -295,7 +295,7 @@
       if (reloadTimer) {
         return; // a reload is coming anyway
       }
-      var why = morphRisk(doc, next);
+      var why = morphRisk(doc, next, text);
       if (why) {
         throw new Refusal(why);
       }
@@ -347,7 +347,7 @@
   // nodes from the ones of the markup; running the scripts again would
   // double what they did. A <base> or <meta http-equiv> only acts when the
   // page loads.
-  function morphRisk(doc, next) {
+  function morphRisk(doc, next, text) {
     var old = sources.get(doc) || doc;
     function list(d, sel, only) {
       return Array.prototype.filter.call(d.querySelectorAll(sel), function (el) {
@@ -368,8 +368,10 @@
     }
     // The doctype sets the rendering mode when the page loads, and a morph
     // cannot change it: a file that lost it (now a fragment, plain text or
-    // not text at all) would show otherwise than when loaded.
-    if (doctype(next) !== doctype(doc)) {
+    // not text at all) would show otherwise than when loaded. An empty
+    // answer is not one of those: it is most likely a file caught between
+    // a save's truncate and its write, and the save's own event follows.
+    if (/\S/.test(text) && doctype(next) !== doctype(doc)) {
       return next.doctype ? "its <!doctype> changed" : "the page is no longer an HTML document (it has no <!doctype html>)";
     }
     return "";
