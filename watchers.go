@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"path"
 	"strings"
 	"time"
 
@@ -25,6 +26,12 @@ func watchSources(ctx context.Context, g *errgroup.Group, srv *server.Server, cf
 				logChange(logger, srv, srv.Announce(src, b.Paths, b.ModTime))
 			},
 		}
+		if src.Opened() && cfg.debounce == watcher.DefaultDebounce {
+			// A folder only watched reloads every page for any change,
+			// and a --debounce of the user's own is the quiet time of
+			// every batch.
+			wc.InPlace = inPlace
+		}
 		if src.Opened() {
 			// A folder that reappears (deleted and made again) is
 			// opened anew: an os.Root holds the old directory, not
@@ -41,6 +48,19 @@ func watchSources(ctx context.Context, g *errgroup.Group, srv *server.Server, cf
 		}
 		g.Go(func() error { return watchError(watcher.Watch(ctx, wc)) })
 	}
+}
+
+// inPlace reports whether a tab applies a change of the file at rel in
+// place, where a newer change supersedes one still loading: the
+// stylesheets and images that client.js swaps (see update there). Such a
+// batch needs no wait for a burst to end, so the watcher announces it
+// sooner (watcher.Config.InPlace).
+func inPlace(rel string) bool {
+	switch strings.ToLower(path.Ext(rel)) {
+	case ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp":
+		return true
+	}
+	return false
 }
 
 // logChange prints one line per announced batch. Under --quiet the logger

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,7 +59,7 @@ func TestDebouncer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := debouncer{quiet: 5 * time.Millisecond, maxWait: 300 * time.Millisecond}
 			for _, e := range tt.events {
-				d.event(e)
+				d.event(e, false)
 			}
 			if got := d.deadline(); !got.Equal(tt.wantDeadline) {
 				t.Errorf("got deadline %v, want %v", got, tt.wantDeadline)
@@ -71,6 +72,38 @@ func TestDebouncer(t *testing.T) {
 				t.Error("got due after reset, want not due")
 			}
 		})
+	}
+}
+
+func TestDebouncerQuick(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Millisecond))) }
+	d := debouncer{quiet: 5 * time.Millisecond, quick: time.Millisecond, maxWait: 300 * time.Millisecond}
+	if got := d.event(ms(0), true); !got.Equal(ms(1)) {
+		t.Errorf("a quick event: got deadline %v, want 1 ms after it", got.Sub(t0))
+	}
+	if got := d.event(ms(0.5), true); !got.Equal(ms(1.5)) {
+		t.Errorf("another quick event: got deadline %v, want 1 ms after it", got.Sub(t0))
+	}
+	if got := d.event(ms(0.7), false); !got.Equal(ms(5.7)) {
+		t.Errorf("an event that is not quick: got deadline %v, want 5 ms after it", got.Sub(t0))
+	}
+	if got := d.event(ms(0.8), true); !got.Equal(ms(5.8)) {
+		t.Errorf("a quick event in a slow batch: got deadline %v, want 5 ms after it", got.Sub(t0))
+	}
+	d.reset()
+	d.event(ms(10), true)
+	d.slowDown()
+	if got := d.deadline(); !got.Equal(ms(15)) {
+		t.Errorf("a quick batch slowed down: got deadline %v, want 5 ms after its event", got.Sub(t0))
+	}
+	d.reset()
+	if got := d.event(ms(20), true); !got.Equal(ms(21)) {
+		t.Errorf("after a reset: got deadline %v, want the quick time again", got.Sub(t0))
+	}
+	d = debouncer{quiet: time.Millisecond / 2, quick: time.Millisecond, maxWait: 300 * time.Millisecond}
+	if got := d.event(ms(0), true); !got.Equal(ms(0.5)) {
+		t.Errorf("a quiet time shorter than the quick one: got deadline %v, want it", got.Sub(t0))
 	}
 }
 
@@ -328,6 +361,113 @@ func TestRunLoopSurvivesErrors(t *testing.T) {
 				slices.Sort(added)
 				if !slices.Equal(added, tt.wantAdded) {
 					t.Errorf("got watches %q, want %q", added, tt.wantAdded)
+				}
+			})
+		})
+	}
+}
+
+// TestRunLoopQuickBatches checks when a batch of paths changed in place
+// (Config.InPlace) closes: after QuickDebounce if each file looks saved,
+// after the full quiet time if one is empty or gone (the middle of a save)
+// or the batch has another kind of path.
+func TestRunLoopQuickBatches(t *testing.T) {
+	css := func(rel string) bool { return strings.HasSuffix(rel, ".css") }
+	tests := []struct {
+		name     string
+		files    map[string]string // written before the events
+		debounce time.Duration
+		events   []fsnotify.Event // names relative to the folder, 500 µs apart; an empty one is skipped
+		want     []time.Duration
+	}{
+		{
+			name:   "a saved stylesheet closes its batch after the quick time",
+			files:  map[string]string{"a.css": "h1 {}"},
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}},
+			want:   []time.Duration{QuickDebounce},
+		},
+		{
+			name:   "a truncate and a write make one batch",
+			files:  map[string]string{"a.css": "h1 {}"},
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}, {Name: "a.css", Op: fsnotify.Write}},
+			want:   []time.Duration{QuickDebounce + 500*time.Microsecond},
+		},
+		{
+			name:   "an editor's temporary file renamed over a stylesheet is a quick batch",
+			files:  map[string]string{"a.css": "h1 {}"},
+			events: []fsnotify.Event{{Name: "a.css.tmp", Op: fsnotify.Create}, {Name: "a.css.tmp", Op: fsnotify.Rename}, {Name: "a.css", Op: fsnotify.Create}},
+			want:   []time.Duration{time.Millisecond + QuickDebounce}, // a.css.tmp is ignored
+		},
+		{
+			name:   "another temporary file renamed over a stylesheet waits the full quiet time",
+			files:  map[string]string{"a.css": "h1 {}"},
+			events: []fsnotify.Event{{Name: "a.css.new", Op: fsnotify.Create}, {Name: "a.css.new", Op: fsnotify.Rename}, {Name: "a.css", Op: fsnotify.Create}},
+			want:   []time.Duration{time.Millisecond + DefaultDebounce}, // a.css.new is no stylesheet
+		},
+		{
+			name:   "an empty stylesheet waits the full quiet time",
+			files:  map[string]string{"a.css": ""},
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}},
+			want:   []time.Duration{DefaultDebounce},
+		},
+		{
+			name:   "a stylesheet over 64 KiB waits the full quiet time",
+			files:  map[string]string{"a.css": strings.Repeat("h1 {}\n", 11000)},
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}},
+			want:   []time.Duration{DefaultDebounce},
+		},
+		{
+			name:   "a stylesheet that is gone waits the full quiet time",
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Rename}},
+			want:   []time.Duration{DefaultDebounce},
+		},
+		{
+			name:   "a stylesheet with a page waits the full quiet time",
+			files:  map[string]string{"a.css": "h1 {}", "index.html": "<p>"},
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}, {Name: "index.html", Op: fsnotify.Write}},
+			want:   []time.Duration{DefaultDebounce + 500*time.Microsecond},
+		},
+		{
+			name:   "a quick batch right after another waits the full quiet time",
+			files:  map[string]string{"a.css": "h1 {}"},
+			events: []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}, {}, {}, {}, {Name: "a.css", Op: fsnotify.Write}},
+			want:   []time.Duration{QuickDebounce, 2*time.Millisecond + DefaultDebounce},
+		},
+		{
+			name:     "a shorter --debounce wins",
+			files:    map[string]string{"a.css": "h1 {}"},
+			debounce: 200 * time.Microsecond,
+			events:   []fsnotify.Event{{Name: "a.css", Op: fsnotify.Write}},
+			want:     []time.Duration{200 * time.Microsecond},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				for name, content := range tt.files {
+					if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r := startRun(t, dir, Config{Debounce: tt.debounce, InPlace: css})
+				for i, ev := range tt.events {
+					if i > 0 {
+						time.Sleep(500 * time.Microsecond)
+					}
+					if ev.Name != "" { // an empty one is a pause
+						ev.Name = filepath.Join(dir, ev.Name)
+						r.events <- ev
+					}
+				}
+				time.Sleep(time.Second)
+				r.stop()
+				var got []time.Duration
+				for _, f := range r.flushes {
+					got = append(got, f.at)
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("got batches at %v, want %v", got, tt.want)
 				}
 			})
 		})

@@ -37,6 +37,7 @@ type loop struct {
 	onChange func(Batch)
 	onPrint  func(uint64)
 	hidden   func(rel string) bool
+	inPlace  func(rel string) bool
 	tree     *fingerprint
 	log      *log.Logger
 	w        dirWatcher
@@ -50,9 +51,13 @@ type loop struct {
 	// event in the batch was a Create; such a path is transient if it is
 	// gone when the batch closes.
 	pending map[string]bool
+	// elsewhere is true when the open batch has a path that Config.InPlace
+	// does not accept: the batch then waits the full quiet time.
+	elsewhere bool
 
-	deb   debouncer
-	since time.Time // when the last batch closed; see rescan
+	deb       debouncer
+	since     time.Time // when the last batch closed; see rescan
+	announced time.Time // when the last batch was passed to onChange
 
 	// polled holds the directories polled instead of watched, with their
 	// last listing; see poll.go.
@@ -89,6 +94,7 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 		onChange:  cfg.OnChange,
 		onPrint:   cfg.OnFingerprint,
 		hidden:    cfg.Hidden,
+		inPlace:   cfg.InPlace,
 		log:       cfg.ErrorLog,
 		w:         w,
 		watched:   make(map[string]bool),
@@ -123,6 +129,9 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 	if l.deb.maxWait <= 0 {
 		l.deb.maxWait = DefaultMaxWait
 	}
+	if l.inPlace != nil {
+		l.deb.quick = QuickDebounce
+	}
 	return l
 }
 
@@ -135,7 +144,7 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 	timer.Stop()
 	defer timer.Stop()
 	arm := func() {
-		timer.Reset(time.Until(l.deb.event(time.Now())))
+		timer.Reset(time.Until(l.deb.event(time.Now(), !l.elsewhere)))
 	}
 	// Each tick polls what is polled and checks that the folder is still
 	// the one named Config.Dir: see replaced.
@@ -176,6 +185,15 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 			}
 		case <-timer.C:
 			now := time.Now()
+			// A quick batch right after another one may be the
+			// next write of a burst: it waits the full quiet time,
+			// so batches stay as far apart as without quick ones,
+			// and an event stream that falls behind never has two
+			// to send at once (a tab would reload for the one it
+			// missed).
+			if l.deb.quickly() && l.deb.due(now) && (now.Sub(l.announced) < l.deb.quiet || !l.settled()) {
+				l.deb.slowDown()
+			}
 			if !l.deb.due(now) {
 				if d := l.deb.deadline(); !d.IsZero() {
 					timer.Reset(d.Sub(now))
@@ -243,6 +261,7 @@ func (l *loop) handle(ev fsnotify.Event) bool {
 func (l *loop) mark(rel string, created bool) {
 	if _, ok := l.pending[rel]; !ok && !l.hidden(rel) {
 		l.pending[rel] = created
+		l.elsewhere = l.elsewhere || l.inPlace == nil || !l.inPlace(rel)
 	}
 	for target, links := range l.aliases {
 		rest, ok := strings.CutPrefix(rel, target+"/")
@@ -252,6 +271,7 @@ func (l *loop) mark(rel string, created bool) {
 		for _, link := range links {
 			if _, ok := l.pending[link+"/"+rest]; !ok && !l.hidden(link+"/"+rest) {
 				l.pending[link+"/"+rest] = created
+				l.elsewhere = l.elsewhere || l.inPlace == nil || !l.inPlace(link+"/"+rest)
 			}
 		}
 	}
@@ -500,6 +520,7 @@ func (l *loop) flush() {
 		}
 	}
 	clear(l.pending)
+	l.elsewhere = false
 	if len(paths) == 0 || l.onChange == nil {
 		return
 	}
@@ -507,7 +528,34 @@ func (l *loop) flush() {
 	if l.onPrint != nil {
 		l.onPrint(l.tree.sum)
 	}
+	l.announced = time.Now()
 	l.onChange(Batch{Paths: paths, ModTime: newest})
+}
+
+// quickMax is the largest file a quick batch announces: a larger one may
+// be written in several pieces, with gaps longer than QuickDebounce.
+const quickMax = 64 << 10
+
+// settled reports whether every path of the open batch looks like the end
+// of a save: a file that is neither empty nor larger than quickMax, or a
+// temporary file gone again. An empty file may be one truncated by a save
+// that has yet to write it, and a file that is gone one renamed away by a
+// save that has yet to create it anew (or really deleted: that waits the
+// full quiet time too).
+func (l *loop) settled() bool {
+	for rel, created := range l.pending {
+		fi, err := os.Lstat(filepath.Join(l.dir, filepath.FromSlash(rel)))
+		if err != nil {
+			if created && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return false
+		}
+		if fi.Mode().IsRegular() && (fi.Size() == 0 || fi.Size() > quickMax) {
+			return false
+		}
+	}
+	return true
 }
 
 // rel returns name relative to the folder as a slash path, and false if name

@@ -19,8 +19,10 @@
 //
 // A batch closes after [DefaultDebounce] (5 ms) without events. That is long
 // enough to merge the handful of events one save produces (truncate, write,
-// rename) and short enough that a stylesheet saved just before a page reaches
-// the browser first. A batch is also closed at least every [DefaultMaxWait]
+// rename), and a build's burst of writes a few milliseconds apart, and short
+// enough that a stylesheet saved just before a page reaches the browser
+// first. A batch of stylesheets and images alone closes sooner (see
+// [Config.InPlace]). A batch is also closed at least every [DefaultMaxWait]
 // (300 ms) while events keep coming, so a long build or `git checkout` still
 // shows progress instead of waiting for silence. Browsers coalesce reloads
 // again on their side, where it is cheap.
@@ -96,6 +98,19 @@ type Config struct {
 	// Zero means DefaultMaxWait.
 	MaxWait time.Duration
 
+	// InPlace, if not nil, reports whether a change of a slash path
+	// relative to Dir is applied by a browser in place, where a later
+	// change supersedes it (a stylesheet, an image). A batch of such
+	// paths only closes after QuickDebounce without events instead of
+	// Debounce, unless one of them is empty or gone when that time is up,
+	// as in the middle of a save that truncates the file or renames the
+	// old one away, or over 64 KiB, which may be written in several
+	// pieces; that batch waits the full Debounce. Splitting a burst
+	// of writes into several batches costs such paths nothing visible,
+	// while every other kind of change (a page that morphs or reloads)
+	// needs the longer window to stay one update.
+	InPlace func(rel string) bool
+
 	// OnReady, if not nil, is called once from the watcher's goroutine after
 	// the initial walk, with the newest modification time of everything that
 	// is not ignored, Dir and directories included. Restarting on an
@@ -147,6 +162,12 @@ type Config struct {
 // DefaultDebounce is the quiet time that closes a batch when Config.Debounce
 // is zero.
 const DefaultDebounce = 5 * time.Millisecond
+
+// QuickDebounce is the quiet time that closes a batch of paths that
+// Config.InPlace accepts (or Debounce, if that is shorter). The events of
+// one save come microseconds apart (truncate and write, or a rename),
+// so a millisecond still makes one batch of them.
+const QuickDebounce = time.Millisecond
 
 // DefaultMaxWait is how often a batch is announced at least while events keep
 // coming, when Config.MaxWait is zero.
