@@ -275,16 +275,7 @@ func morphRows(browser context.Context, url, dir string, runs int) ([]*row, erro
 		for i := range 10 {
 			before := after
 			version++
-			content := fmt.Appendf(nil, morphPage, fmt.Sprintf("m%d", version))
-			if i%2 == 0 {
-				err = os.WriteFile(page, content, 0o644)
-			} else {
-				tmp := page + ".tmp"
-				if err = os.WriteFile(tmp, content, 0o644); err == nil {
-					err = os.Rename(tmp, page)
-				}
-			}
-			if err != nil {
+			if err := save(page, fmt.Appendf(nil, morphPage, fmt.Sprintf("m%d", version)), i%2 == 1); err != nil {
 				return nil, err
 			}
 			if err := waitTrue(ctx, fmt.Sprintf(`document.getElementById("v")?.textContent === "m%d"`, version), 20*time.Second); err != nil {
@@ -381,16 +372,7 @@ func cssSaved(ctx context.Context, css string, version *int) (float64, error) {
 		}
 		*version++
 		color := fmt.Sprintf("rgb(%d, 0, 0)", 1+*version%254)
-		content := fmt.Appendf(nil, "h1 { color: %s }\n", color)
-		if i%2 == 0 {
-			err = os.WriteFile(css, content, 0o644)
-		} else {
-			tmp := css + ".tmp"
-			if err = os.WriteFile(tmp, content, 0o644); err == nil {
-				err = os.Rename(tmp, css)
-			}
-		}
-		if err != nil {
+		if err := save(css, fmt.Appendf(nil, "h1 { color: %s }\n", color), i%2 == 1); err != nil {
 			return 0, err
 		}
 		if err := waitTrue(ctx, fmt.Sprintf(`getComputedStyle(document.getElementById("v")).color === %q && !__hotserve.swapping`, color), 20*time.Second); err != nil {
@@ -433,6 +415,19 @@ func cssBursted(ctx context.Context, css string, version *int) (links float64, s
 	}
 	links, err = evalFloat(ctx, `document.querySelectorAll('link[rel=stylesheet][href*="site.css"]').length`)
 	return links, int(after[0] - before[0]), int(after[1] - before[1]), err
+}
+
+// save writes content to path as an editor saves: in place, or, if
+// renamed, to a temporary file renamed over it.
+func save(path string, content []byte, renamed bool) error {
+	if !renamed {
+		return os.WriteFile(path, content, 0o644)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, content, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // writeBurst writes page 50 times over 100 ms, as a build tool might, each
