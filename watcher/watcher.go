@@ -105,10 +105,13 @@ type Config struct {
 	// Debounce, unless one of them is empty or gone when that time is up,
 	// as in the middle of a save that truncates the file or renames the
 	// old one away, or over 64 KiB, which may be written in several
-	// pieces; that batch waits the full Debounce. Splitting a burst
-	// of writes into several batches costs such paths nothing visible,
-	// while every other kind of change (a page that morphs or reloads)
-	// needs the longer window to stay one update.
+	// pieces; that batch waits the full Debounce. So does one that comes
+	// less than Debounce after the previous batch was announced: it may
+	// be the next write of a burst, and batches then stay as far apart
+	// as they are without this. A burst of writes so costs such paths one
+	// early batch more, which a newer swap supersedes, while every other
+	// kind of change (a page that morphs or reloads) needs the longer
+	// window to stay one update.
 	InPlace func(rel string) bool
 
 	// OnReady, if not nil, is called once from the watcher's goroutine after
