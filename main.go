@@ -132,7 +132,7 @@ func newApp(sys surroundings) *cli.App {
 			&cli.StringSliceFlag{Name: "ignore", EnvVars: env("IGNORE"),
 				Usage: "glob of paths whose changes are ignored (repeatable): without a slash it matches names at any depth (*.log), with one the path relative to DIR (build/**)"},
 			durationFlag("debounce", watcher.DefaultDebounce,
-				"quiet time (`DUR`) that closes a batch of changes, at most "+watcher.DefaultMaxWait.String()+" (a longer build can announce its end: POST /__hotserve/reload or kill -HUP)"),
+				"quiet time (`DUR`) that closes a batch of changes, at most "+watcher.DefaultMaxWait.String()+" (a longer build can announce its end: POST /__hotserve/reload or kill -HUP); unset, a batch of stylesheets and images alone waits "+watcher.QuickDebounce.String()),
 			&cli.BoolFlag{Name: "spa", EnvVars: env("SPA"),
 				Usage: "answer a page opened at an unknown path with DIR/index.html, dots in the route or not (single-page apps; not with a --proxy URL for every path)"},
 			&cli.StringSliceFlag{Name: "header", EnvVars: env("HEADER"),
@@ -178,22 +178,23 @@ func newApp(sys surroundings) *cli.App {
 
 // config is the checked form of the command line.
 type config struct {
-	dir       string
-	host      string
-	port      int
-	portIsSet bool
-	opts      server.Options
-	ignore    []string
-	debounce  time.Duration
-	poll      time.Duration
-	quiet     bool
-	verbose   bool
-	open      bool
-	noQR      bool
-	watch     []string
-	https     bool
-	certFile  string
-	keyFile   string
+	dir           string
+	host          string
+	port          int
+	portIsSet     bool
+	opts          server.Options
+	ignore        []string
+	debounce      time.Duration
+	debounceIsSet bool // --debounce given: it holds every batch, stylesheets too
+	poll          time.Duration
+	quiet         bool
+	verbose       bool
+	open          bool
+	noQR          bool
+	watch         []string
+	https         bool
+	certFile      string
+	keyFile       string
 }
 
 func parse(c *cli.Context) (*config, error) {
@@ -202,17 +203,18 @@ func parse(c *cli.Context) (*config, error) {
 			"pass one folder, e.g. \"hotserve ./public\"")
 	}
 	cfg := &config{
-		dir:       c.Args().First(),
-		host:      c.String("host"),
-		port:      c.Int("port"),
-		portIsSet: c.IsSet("port"),
-		ignore:    c.StringSlice("ignore"),
-		debounce:  getDuration(c, "debounce"),
-		poll:      getDuration(c, "poll"),
-		quiet:     c.Bool("quiet"),
-		verbose:   c.Bool("verbose"),
-		open:      c.Bool("open"),
-		noQR:      c.Bool("no-qr"),
+		dir:           c.Args().First(),
+		host:          c.String("host"),
+		port:          c.Int("port"),
+		portIsSet:     c.IsSet("port"),
+		ignore:        c.StringSlice("ignore"),
+		debounce:      getDuration(c, "debounce"),
+		debounceIsSet: c.IsSet("debounce"),
+		poll:          getDuration(c, "poll"),
+		quiet:         c.Bool("quiet"),
+		verbose:       c.Bool("verbose"),
+		open:          c.Bool("open"),
+		noQR:          c.Bool("no-qr"),
 		opts: server.Options{
 			NoReload:   c.Bool("no-reload"),
 			ReloadHTML: c.Bool("reload-html"),

@@ -26,7 +26,7 @@ func watchSources(ctx context.Context, g *errgroup.Group, srv *server.Server, cf
 				logChange(logger, srv, srv.Announce(src, b.Paths, b.ModTime))
 			},
 		}
-		if src.Opened() && cfg.debounce == watcher.DefaultDebounce {
+		if src.Opened() && !cfg.debounceIsSet {
 			// A folder only watched reloads every page for any change,
 			// and a --debounce of the user's own is the quiet time of
 			// every batch.
