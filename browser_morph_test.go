@@ -5,7 +5,10 @@ import (
 	"context"
 	binenc "encoding/binary"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -281,4 +284,106 @@ func TestBrowserMorphReloads(t *testing.T) {
 		waitJS(t, tab, reloaded)
 		waitConsole(t, log, "[hotserve] reloading: the page answered 404")
 	})
+}
+
+// TestBrowserMorphReloadsForWhatIsNotHTML checks that a page whose file or
+// answer is no longer an HTML document reloads instead of being morphed
+// into one, and says why.
+func TestBrowserMorphReloadsForWhatIsNotHTML(t *testing.T) {
+	browser := browser(t)
+	// The file is still served as text/html (by its name), but has no
+	// doctype any more: a morph would keep the loaded page's rendering
+	// mode, which the file no longer asks for.
+	for _, c := range []struct{ name, content string }{
+		{"a fragment", `<h1 id="title">Two</h1>`},
+		{"plain text", "Two, in plain words\n"},
+		{"binary", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := morphSite(t)
+			in := startInProcess(t, dir)
+			tab := openTab(t, browser, in.url+"/morph.html")
+			log := record(tab)
+			mark(t, tab)
+			write(t, filepath.Join(dir, "morph.html"), c.content)
+			waitJS(t, tab, reloaded)
+			waitConsole(t, log, "[hotserve] reloading: the page is no longer an HTML document (it has no <!doctype html>)")
+		})
+	}
+
+	// An empty file is the instant between a save's truncate and its
+	// write, not a page that lost its doctype: the write's own event
+	// brings the content, which morphs.
+	t.Run("an emptied page still morphs", func(t *testing.T) {
+		dir := morphSite(t)
+		path := filepath.Join(dir, "morph.html")
+		in := startInProcess(t, dir)
+		tab := openTab(t, browser, in.url+"/morph.html")
+		mark(t, tab)
+		n := eval[float64](t, tab, `__hotserve.morphs`)
+		write(t, path, "")
+		waitJS(t, tab, fmt.Sprintf(`__hotserve.morphs > %v && !__hotserve.morphing`, n))
+		write(t, path, fmt.Sprintf(morphPage, "Two"))
+		waitJS(t, tab, `document.getElementById("title")?.textContent === "Two" && !__hotserve.morphing`)
+		kept(t, tab, "after the page was emptied and written again")
+	})
+
+	// An app behind --proxy /app that writes the folder's file without a
+	// Content-Type gets one sniffed by net/http: text/html while it is a
+	// page, text/plain once it is not.
+	t.Run("another Content-Type from a backend", func(t *testing.T) {
+		dir := t.TempDir()
+		page := filepath.Join(dir, "app", "morph.html")
+		write(t, page, fmt.Sprintf(morphPage, "One"))
+		app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if path.Base(r.URL.Path) != "morph.html" {
+				http.NotFound(w, r)
+				return
+			}
+			b, err := os.ReadFile(page)
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			w.Write(b)
+		}))
+		t.Cleanup(app.Close)
+		in := startInProcess(t, "--proxy", "/app="+app.URL, dir)
+		tab := openTab(t, browser, in.url+"/app/morph.html")
+		log := record(tab)
+		mark(t, tab)
+		write(t, page, "Two, in plain words\n")
+		waitJS(t, tab, reloaded)
+		waitConsole(t, log, "[hotserve] reloading: the page is no longer HTML (text/plain)")
+	})
+}
+
+// TestBrowserMorphErrorReloads checks that an error while morphing reloads
+// the page and says so in one console line. The new markup makes the morph
+// throw the way a typo can: an attribute name the HTML parser accepts
+// ("=x", from `<h1 id="title" =x>`) but setAttribute refuses, which the
+// morph calls to update an element it keeps.
+func TestBrowserMorphErrorReloads(t *testing.T) {
+	browser := browser(t)
+	dir := morphSite(t)
+	path := filepath.Join(dir, "morph.html")
+	in := startInProcess(t, dir)
+	tab := openTab(t, browser, in.url+"/morph.html")
+	log := record(tab)
+	mark(t, tab)
+	edit(t, path, `<h1 id="title">One</h1>`, `<h1 id="title" =x>Two</h1>`)
+	waitJS(t, tab, reloaded)
+	if !eval[bool](t, tab, `document.getElementById("title").textContent === "Two"`) {
+		t.Error("the reloaded page does not show the edit")
+	}
+	waitConsole(t, log, "[hotserve] reloading: the morph failed (InvalidCharacterError: ")
+	var lines []string
+	for _, l := range log.lines() {
+		if strings.Contains(l, "[hotserve] reloading") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 {
+		t.Errorf("the console says %q, want one line saying why the page reloaded", lines)
+	}
 }

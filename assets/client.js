@@ -283,11 +283,11 @@
       headers: { "Accept": "text/html" },
     }).then(function (res) {
       if (!res.ok) {
-        throw new Error("the page answered " + res.status);
+        throw new Refusal("the page answered " + res.status);
       }
       var type = res.headers.get("Content-Type") || "";
       if (!/^\s*text\/html/i.test(type)) {
-        throw new Error("the page is no longer HTML (" + (type.split(";")[0] || "no Content-Type") + ")");
+        throw new Refusal("the page is no longer HTML (" + (type.split(";")[0] || "no Content-Type") + ")");
       }
       return res.text();
     }).then(function (text) {
@@ -295,9 +295,9 @@
       if (reloadTimer) {
         return; // a reload is coming anyway
       }
-      var why = morphRisk(doc, next);
+      var why = morphRisk(doc, next, text);
       if (why) {
-        throw new Error(why);
+        throw new Refusal(why);
       }
       morph(doc, next);
       sources.set(doc, next);
@@ -305,7 +305,10 @@
         morphs++;
       }
     }).catch(function (err) {
-      var why = (err && err.message) || String(err);
+      // A refusal says why a morph would be wrong; anything else went
+      // wrong while fetching or morphing, and the reload says that too.
+      var why = err instanceof Refusal ? err.message :
+        "the morph failed (" + (err && err.name ? err.name + ": " + err.message : String(err)) + ")";
       if (doc === document) {
         reload(why);
       } else if (doc.defaultView) {
@@ -313,6 +316,12 @@
         doc.defaultView.location.reload();
       }
     });
+  }
+
+  // Refusal is why a morph would be wrong, as opposed to an error while
+  // morphing.
+  function Refusal(why) {
+    this.message = why;
   }
 
   // ours says whether a node is this client's tag, which a morph leaves
@@ -338,7 +347,7 @@
   // nodes from the ones of the markup; running the scripts again would
   // double what they did. A <base> or <meta http-equiv> only acts when the
   // page loads.
-  function morphRisk(doc, next) {
+  function morphRisk(doc, next, text) {
     var old = sources.get(doc) || doc;
     function list(d, sel, only) {
       return Array.prototype.filter.call(d.querySelectorAll(sel), function (el) {
@@ -357,7 +366,20 @@
     if (!next.body || next.body.nodeName !== "BODY" || (doc.body && doc.body.nodeName !== "BODY")) {
       return "the page uses frames";
     }
+    // The doctype sets the rendering mode when the page loads, and a morph
+    // cannot change it: a file that lost it (now a fragment, plain text or
+    // not text at all) would show otherwise than when loaded. An empty
+    // answer is not one of those: it is most likely a file caught between
+    // a save's truncate and its write, and the save's own event follows.
+    if (/\S/.test(text) && doctype(next) !== doctype(doc)) {
+      return next.doctype ? "its <!doctype> changed" : "the page is no longer an HTML document (it has no <!doctype html>)";
+    }
     return "";
+  }
+
+  function doctype(d) {
+    var t = d.doctype;
+    return t ? [t.name, t.publicId, t.systemId].join(" ") : "";
   }
 
   // morph changes the live document doc into next in place: elements are
