@@ -328,8 +328,9 @@ func (s *splice) writeTo(w io.Writer, n int64) (int64, error) {
 // <meta charset>); yet a page is requested far more often than it changes.
 // inject.Find and pageType depend on nothing but the bytes of the page, so
 // the same bytes give the same answers: the cache is keyed by a hash of the
-// whole page, never by its name or modification time, and a page edited in
-// any way simply misses.
+// whole page (of the top Find read, for a spliced page; see findSpliced),
+// never by its name or modification time, and a page edited in any way
+// that matters to the answer simply misses.
 type pointCache struct {
 	seed maphash.Seed // for whole pages
 	top  maphash.Seed // for the tops of spliced pages; see findSpliced
@@ -411,17 +412,21 @@ const spliceTop = 8 << 10
 // request: under load hotserve then collected garbage once every 240 or
 // so requests, the FileServer once every 950.
 func (c *pointCache) findSpliced(src io.ReaderAt, size int64, tag []byte) (inject.Point, error) {
-	if size <= spliceTop {
-		// Not spliced in practice (maxBuffered is far bigger); no
-		// room for a top to differ from the page.
-		return inject.Find(io.NewSectionReader(src, 0, size), tag)
-	}
 	top := getPage(spliceTop)
 	defer putPage(top)
-	if _, err := src.ReadAt(top, 0); err != nil {
-		// Shorter than it was: Find reports what reading the rest does.
-		return inject.Find(io.NewSectionReader(src, 0, size), tag)
+	// A page no bigger than its top (never spliced in practice), or one
+	// that shrank since it was opened, is searched as it is: Find reports
+	// what reading it does.
+	if size > spliceTop {
+		if _, err := src.ReadAt(top, 0); err == nil {
+			return c.findByTop(src, size, top, tag)
+		}
 	}
+	return inject.Find(io.NewSectionReader(src, 0, size), tag)
+}
+
+// findByTop is findSpliced for a page whose first spliceTop bytes are top.
+func (c *pointCache) findByTop(src io.ReaderAt, size int64, top, tag []byte) (inject.Point, error) {
 	key := maphash.Bytes(c.top, top)
 	if f, ok := c.get(key); ok {
 		return f.pt, nil
