@@ -101,6 +101,9 @@ func format(v float64, unit string) string {
 
 func atMost(limit float64) func(float64) bool  { return func(v float64) bool { return v <= limit } }
 func atLeast(limit float64) func(float64) bool { return func(v float64) bool { return v >= limit } }
+func between(lo, hi float64) func(float64) bool {
+	return func(v float64) bool { return lo <= v && v <= hi }
+}
 
 func run() error {
 	runs := flag.Int("runs", 5, "runs of each row")

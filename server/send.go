@@ -328,10 +328,12 @@ func (s *splice) writeTo(w io.Writer, n int64) (int64, error) {
 // <meta charset>); yet a page is requested far more often than it changes.
 // inject.Find and pageType depend on nothing but the bytes of the page, so
 // the same bytes give the same answers: the cache is keyed by a hash of the
-// whole page, never by its name or modification time, and a page edited in
-// any way simply misses.
+// whole page (of the top Find read, for a spliced page; see findSpliced),
+// never by its name or modification time, and a page edited in any way
+// that matters to the answer simply misses.
 type pointCache struct {
-	seed maphash.Seed
+	seed maphash.Seed // for whole pages
+	top  maphash.Seed // for the tops of spliced pages; see findSpliced
 	mu   sync.Mutex
 	m    map[uint64]pageFacts
 }
@@ -352,7 +354,7 @@ const maxCachedPage = 64 << 10
 const maxCachedPoints = 1024
 
 func newPointCache() *pointCache {
-	return &pointCache{seed: maphash.MakeSeed(), m: make(map[uint64]pageFacts)}
+	return &pointCache{seed: maphash.MakeSeed(), top: maphash.MakeSeed(), m: make(map[uint64]pageFacts)}
 }
 
 // find returns inject.Find's answer for page and tag and pageType's, from
@@ -365,30 +367,94 @@ func (c *pointCache) find(page, tag []byte) (inject.Point, string, error) {
 		return f.pt, f.ctype, err
 	}
 	key := maphash.Bytes(c.seed, page)
-	c.mu.Lock()
-	f, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
+	if f, ok := c.get(key); ok {
 		return f.pt, f.ctype, nil
 	}
 	f, err := factsOf(page, tag)
 	if err != nil {
 		return f.pt, f.ctype, err
 	}
+	c.put(key, f)
+	return f.pt, f.ctype, nil
+}
+
+func (c *pointCache) get(key uint64) (pageFacts, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.m[key]
+	return f, ok
+}
+
+func (c *pointCache) put(key uint64, f pageFacts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.m) >= maxCachedPoints {
 		clear(c.m)
 	}
 	c.m[key] = f
-	c.mu.Unlock()
-	return f.pt, f.ctype, nil
+}
+
+// spliceTop is how much of the top of a spliced page findSpliced reads and
+// hashes. inject.Find stops within the first few hundred bytes of nearly
+// every page (after <head>, or after the <meta> tags that must come first),
+// so a page whose point lies further down is simply never cached.
+const spliceTop = 8 << 10
+
+// findSpliced returns inject.Find's answer for a page too big to be read
+// whole (see maxBuffered). Hashing a whole big page would cost more than
+// Find, but Find's answer depends only on the bytes it read, and it reads
+// only the top of a page: when it asked for nothing past the first
+// spliceTop bytes, the answer is remembered under a hash of those bytes,
+// and any page that starts with the same spliceTop bytes gets it, whatever
+// follows, since Find would not have looked there either. An edit within
+// them misses, as with whole pages. Without the cache, a 1 MB page
+// tokenized its top, and allocated the tokenizer's 4 KB buffer, on every
+// request: under load hotserve then collected garbage once every 240 or
+// so requests, the FileServer once every 950.
+func (c *pointCache) findSpliced(src io.ReaderAt, size int64, tag []byte) (inject.Point, error) {
+	top := getPage(spliceTop)
+	defer putPage(top)
+	// A page no bigger than its top (never spliced in practice), or one
+	// that shrank since it was opened, is searched as it is: Find reports
+	// what reading it does.
+	if size > spliceTop {
+		if _, err := src.ReadAt(top, 0); err == nil {
+			return c.findByTop(src, size, top, tag)
+		}
+	}
+	return inject.Find(io.NewSectionReader(src, 0, size), tag)
+}
+
+// findByTop is findSpliced for a page whose first spliceTop bytes are top.
+func (c *pointCache) findByTop(src io.ReaderAt, size int64, top, tag []byte) (inject.Point, error) {
+	key := maphash.Bytes(c.top, top)
+	if f, ok := c.get(key); ok {
+		return f.pt, nil
+	}
+	rest := &touched{r: io.NewSectionReader(src, spliceTop, size-spliceTop)}
+	pt, err := inject.Find(io.MultiReader(bytes.NewReader(top), rest), tag)
+	if err == nil && !rest.read {
+		c.put(key, pageFacts{pt: pt})
+	}
+	return pt, err
+}
+
+// touched reports whether anything was read from r.
+type touched struct {
+	r    io.Reader
+	read bool
+}
+
+func (t *touched) Read(p []byte) (int, error) {
+	t.read = true
+	return t.r.Read(p)
 }
 
 // pointOf returns where the tag goes in p and, for a page read whole, its
 // Content-Type ("" when not known yet).
 func (c *pointCache) pointOf(p *htmlPage, tag []byte) (inject.Point, string, error) {
 	if p.buf == nil {
-		pt, err := inject.Find(io.NewSectionReader(p.src, 0, p.size), tag)
+		pt, err := c.findSpliced(p.src, p.size, tag)
 		return pt, "", err
 	}
 	return c.find(p.buf[p.room:], tag)
