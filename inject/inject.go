@@ -270,7 +270,7 @@ func (f *finder) before(tt html.TokenType) bool {
 	case html.CommentToken, html.DoctypeToken:
 		return true
 	case html.TextToken:
-		return leadingSpace(f.z.Raw()) == len(f.z.Raw())
+		return isSpace(f.z.Raw())
 	case html.StartTagToken, html.SelfClosingTagToken:
 		return string(f.name) == "html"
 	case html.EndTagToken:
@@ -442,8 +442,9 @@ func isStart(tt html.TokenType) bool {
 // spaces is HTML whitespace.
 const spaces = " \t\n\f\r"
 
-// isSpace reports whether b is empty or all HTML whitespace.
-func isSpace(b []byte) bool { return len(bytes.TrimLeft(b, spaces)) == 0 }
+// isSpace reports whether b, the raw bytes of a text token, is empty or
+// all whitespace to the parser, character references included.
+func isSpace(b []byte) bool { return leadingSpace(b) == len(b) }
 
 // leadingSpace returns how many bytes at the start of raw, the raw bytes of
 // a text token, the parser sees as whitespace. A character reference that

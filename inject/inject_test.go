@@ -148,6 +148,12 @@ var injectCases = []struct {
 		reason: AlreadyInjected,
 	},
 	{
+		name:   "an already injected page with a whitespace reference after head is unchanged",
+		in:     "<html><head>&#9;&NewLine;" + oldTag + "<title>x</title>",
+		want:   "<html><head>&#9;&NewLine;" + oldTag + "<title>x</title>",
+		reason: AlreadyInjected,
+	},
+	{
 		name:   "an already injected page without head is unchanged",
 		in:     "<!DOCTYPE html>" + oldTag + "\n<body>",
 		want:   "<!DOCTYPE html>" + oldTag + "\n<body>",

@@ -56,8 +56,12 @@ func newProxy(s *Server, b Backend) *proxy {
 			// build absolute URLs or route by host expect their own.
 			pr.SetURL(target)
 			pr.SetXForwarded()
-			if t, ok := px.edited.get(path.Clean(pr.In.URL.Path)); ok {
-				revalidate(pr.Out.Header, t)
+			// Once per edit: the answer to this request is the new
+			// file, and the browser's next conditions are the app's
+			// to judge again.
+			p := path.Clean(pr.In.URL.Path)
+			if t, ok := px.edited.get(p); ok && revalidate(pr.Out.Header, t) {
+				px.edited.remove(p)
 			}
 		},
 		Transport: tr,
@@ -306,6 +310,12 @@ func (a *pathMap[V]) set(p string, v V) {
 	a.m[p] = v
 }
 
+func (a *pathMap[V]) remove(p string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.m, p)
+}
+
 func (a *pathMap[V]) get(p string) (V, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -317,19 +327,22 @@ func (a *pathMap[V]) get(p string) (V, bool) {
 // whose new version, modified at changed, the app could mistake for the
 // copy the browser holds: Last-Modified has whole seconds, so a copy dated
 // the second of the change (or later) would get 304 Not Modified, and the
-// page the old file. The app then sends the file whole.
-func revalidate(h http.Header, changed time.Time) {
+// page the old file. The app then sends the file whole. If-None-Match goes
+// too: an app may build its ETag from the size and the time in seconds.
+// It reports whether it dropped them.
+func revalidate(h http.Header, changed time.Time) bool {
 	since, err := http.ParseTime(h.Get("If-Modified-Since"))
 	if err != nil || since.Before(changed.Truncate(time.Second)) {
-		return
+		return false
 	}
 	h.Del("If-Modified-Since")
 	h.Del("If-None-Match")
+	return true
 }
 
 // noteEdits records, for the paths of a batch in a folder whose URL paths
 // a backend serves, the new modification time of each file (see
-// revalidate).
+// revalidate). The time is the one the app sees: a link's target's.
 func (s *Server) noteEdits(dir string, rels, urls []string) {
 	for i, u := range urls {
 		u = path.Clean("/" + u)
@@ -337,7 +350,7 @@ func (s *Server) noteEdits(dir string, rels, urls []string) {
 		if rt == nil || rt.backend == nil {
 			continue
 		}
-		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rels[i]))); err == nil {
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rels[i]))); err == nil {
 			rt.backend.edited.set(u, fi.ModTime())
 		}
 	}

@@ -46,6 +46,13 @@ func TestProxyRevalidatesAFileEditedInTheSecondOfTheBrowsersCopy(t *testing.T) {
 	if got := get(t, base+"/dot.png", "If-Modified-Since", lastModified); got.status != http.StatusOK || got.body != "two" {
 		t.Errorf("a file saved again in the second of the browser's copy: got %d %q, want 200 \"two\"", got.status, got.body)
 	}
+	// That answer gave the browser the new file, dated the same second:
+	// its next conditions are the app's to judge again, or every reload
+	// would fetch the file whole from then on.
+	if got := get(t, base+"/dot.png", "If-Modified-Since", lastModified); got.status != http.StatusNotModified {
+		t.Errorf("after the new file was sent once: got %d, want the app's 304", got.status)
+	}
+	s.Announce(site, []string{"dot.png"}, second.Add(500*time.Millisecond))
 	// A copy older than that second is the app's to judge.
 	older := second.Add(-time.Minute).UTC().Format(http.TimeFormat)
 	if got := get(t, base+"/dot.png", "If-Modified-Since", older); got.status != http.StatusOK || got.body != "two" {

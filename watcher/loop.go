@@ -195,7 +195,8 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 // fresh reports whether the open batch holds only paths that are new: each
 // was created during the batch and is not a file the tree knew when the
 // last batch closed. Such a batch is held: its quiet time is holdNew (300
-// ms) instead of Debounce, within the same MaxWait cap. Most tools save by
+// ms) instead of Debounce, within the same MaxWait cap, so with the default
+// cap it closes 300 ms after its first event. Most tools save by
 // writing a temporary file and renaming it over the real one, and many
 // wait for an fsync in between, longer than Debounce: the temporary file,
 // under whatever name (write-file-atomic's index.html.1a2b3c4d, QSaveFile's

@@ -32,7 +32,8 @@
 // existed before the batch and was deleted is still reported. Because many
 // tools fsync the temporary file before the rename, for longer than the
 // quiet time, a batch that holds only new files waits 300 ms of quiet
-// instead: a temporary file renamed over its page within that time is one
+// instead, within the MaxWait cap (with the default cap, 300 ms after its
+// first event): a temporary file renamed over its page within that time is one
 // change to the page, and a genuinely new file is announced up to 300 ms
 // later than a change to one that existed.
 //
@@ -89,13 +90,15 @@ type Config struct {
 	// Each is matched against the slash path relative to Dir and, if it has
 	// no slash, against the base name, so "*.log" matches at any depth while
 	// "build/**" only matches the top-level build. A directory that matches
-	// is neither walked nor watched, so nothing below it is reported. They add to the names that are always
-	// ignored: .git, .hg, .svn, node_modules and editor temporary files.
+	// is neither walked nor watched, so nothing below it is reported. They
+	// add to the names that are always ignored: .git, .hg, .svn,
+	// node_modules and editor temporary files.
 	Ignore []string
 
 	// Debounce is the quiet time that closes a batch. Zero means
 	// DefaultDebounce. A batch of new files only waits for at least 300
-	// ms of quiet, so that a temporary file is renamed away first.
+	// ms of quiet, up to the MaxWait cap, so that a temporary file is
+	// renamed away first.
 	Debounce time.Duration
 
 	// MaxWait is the longest a batch stays open while events keep coming.
