@@ -371,7 +371,18 @@ func TestBrowserMorphErrorReloads(t *testing.T) {
 	tab := openTab(t, browser, in.url+"/morph.html")
 	log := record(tab)
 	mark(t, tab)
-	edit(t, path, `<h1 id="title">One</h1>`, `<h1 id="title" =x>Two</h1>`)
+	// Saved aside and renamed over the page: an in-place write could be
+	// fetched while empty, and the morph from an empty page would insert
+	// the <h1> anew, which throws nothing.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aside := filepath.Join(dir, ".morph.html.tmp")
+	write(t, aside, strings.Replace(string(b), `<h1 id="title">One</h1>`, `<h1 id="title" =x>Two</h1>`, 1))
+	if err := os.Rename(aside, path); err != nil {
+		t.Fatal(err)
+	}
 	waitJS(t, tab, reloaded)
 	if !eval[bool](t, tab, `document.getElementById("title").textContent === "Two"`) {
 		t.Error("the reloaded page does not show the edit")

@@ -357,7 +357,7 @@ func TestHelp(t *testing.T) {
 	t.Run("it lists every flag with its environment variable", func(t *testing.T) {
 		for _, f := range newApp(surroundings{}).Flags {
 			name := f.Names()[0]
-			env := "$" + envName(name)
+			env := "$HOTSERVE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) // README's rule, written out
 			line := regexp.MustCompile(`(?m)^\s+--` + regexp.QuoteMeta(name) + `\b.*\[` + regexp.QuoteMeta(env) + `\]$`)
 			if !line.MatchString(out) {
 				t.Errorf("--help has no line for --%s naming %s", name, env)

@@ -281,6 +281,10 @@
       // The answer carries this client's tag like any page; the morph
       // leaves it out, and the server needs to know nothing more.
       headers: { "Accept": "text/html" },
+    }).catch(function (err) {
+      // Not the morph's fault: the server is restarting, or its backend
+      // is down. The reload that follows shows what the server says.
+      throw new Refusal("the page could not be fetched (" + errorText(err) + ")");
     }).then(function (res) {
       if (!res.ok) {
         throw new Refusal("the page answered " + res.status);
@@ -308,7 +312,7 @@
       // A refusal says why a morph would be wrong; anything else went
       // wrong while fetching or morphing, and the reload says that too.
       var why = err instanceof Refusal ? err.message :
-        "the morph failed (" + (err && err.name ? err.name + ": " + err.message : String(err)) + ")";
+        "the morph failed (" + errorText(err) + ")";
       if (doc === document) {
         reload(why);
       } else if (doc.defaultView) {
@@ -316,6 +320,11 @@
         doc.defaultView.location.reload();
       }
     });
+  }
+
+  // errorText names an error for a console line.
+  function errorText(err) {
+    return err && err.name ? err.name + ": " + err.message : String(err);
   }
 
   // Refusal is why a morph would be wrong, as opposed to an error while

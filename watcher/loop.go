@@ -205,8 +205,8 @@ func (l *loop) run(ctx context.Context, events <-chan fsnotify.Event, errs <-cha
 // rename names a known file, which ends the hold, and flush drops the
 // temporary file as transient. The same drops a scratch file created and
 // removed within the hold. What it costs is that a genuinely new file, or
-// a checkout that only adds files, is announced up to 300 ms after its
-// last event rather than after Debounce, while any change to a file that
+// a checkout that only adds files, is announced up to 300 ms late (after
+// its first event, with the default cap) rather than after Debounce, while any change to a file that
 // existed is as fast as before.
 func (l *loop) fresh() bool {
 	for rel, created := range l.pending {

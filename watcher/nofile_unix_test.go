@@ -28,7 +28,7 @@ func withoutDescriptors(t *testing.T, f func()) {
 	free := probe.Fd()
 	probe.Close()
 	low := old
-	low.Cur = uint64(free)
+	setLimit(&low.Cur, free)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
 		t.Fatal(err)
 	}
@@ -39,3 +39,7 @@ func withoutDescriptors(t *testing.T, f func()) {
 	}()
 	f()
 }
+
+// setLimit sets an Rlimit field, which is uint64 on most systems and int64
+// on FreeBSD.
+func setLimit[T int64 | uint64](p *T, n uintptr) { *p = T(n) }

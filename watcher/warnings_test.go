@@ -132,8 +132,9 @@ var watcherWarnings = map[string]func(t *testing.T) (logs *testio.Buffer, want s
 		if err := l.walk(dir, func(string, fs.DirEntry) {}); err != nil {
 			t.Fatal(err)
 		}
-		return logs, regexp.QuoteMeta("hotserve: warning: watch "+filepath.Join(dir, "sub")+": no space left on device: the inotify watch limit fs.inotify.max_user_watches") +
-			`.+; directories that cannot be watched are polled every 500ms instead`
+		// The hint is the system's own: inotify's sysctl on Linux.
+		return logs, regexp.QuoteMeta("hotserve: warning: watch " + filepath.Join(dir, "sub") + ": " + syscall.ENOSPC.Error() + ": " + limitHint(true) +
+			"; directories that cannot be watched are polled every 500ms instead")
 	},
 	"poll.go lose: warning: watch %s: the folder was removed or renamed; waiting for it to come back": func(t *testing.T) (*testio.Buffer, string) {
 		l, dir, logs := faultLoop(t, nil, nil)

@@ -358,6 +358,9 @@ func TestWatchUsesDefaultTimings(t *testing.T) {
 func TestWatchCoalescesSpreadWrites(t *testing.T) {
 	const writes = 20 // one every 5 ms, about 100 ms in all
 	dir := t.TempDir()
+	// The file exists first: a batch of new files alone would be held
+	// whatever the quiet time.
+	write(t, dir, "app.js", "")
 	w := startWatch(t, dir, Config{Debounce: 20 * time.Millisecond})
 
 	tick := time.NewTicker(5 * time.Millisecond) // paces the writer; nothing waits on it
