@@ -52,10 +52,11 @@ func (w *watching) nextWith(t *testing.T, path string) Batch {
 }
 
 func TestWatchLimitFallsBackToPolling(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	makeTree(t, dir, map[string]string{"a/x.css": "x", "b/y.css": "y", "c/d/z.css": "z"})
 	var logs syncLog
-	w := startWatchWith(t, dir, Config{ErrorLog: log.New(&logs, "", 0)}, func(d dirWatcher) dirWatcher {
+	w := startWatchWith(t, dir, Config{ErrorLog: log.New(&logs, "", 0), holdNew: noHold}, func(d dirWatcher) dirWatcher {
 		l := &limited{dirWatcher: d}
 		l.n.Store(2) // the folder and a
 		return l
@@ -96,7 +97,7 @@ func TestUnwatchableFilesystemIsPolled(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "index.html", "v1")
 	var logs syncLog
-	w := startWatchWith(t, dir, Config{ErrorLog: log.New(&logs, "", 0)}, func(d dirWatcher) dirWatcher {
+	w := startWatchWith(t, dir, Config{ErrorLog: log.New(&logs, "", 0), holdNew: noHold}, func(d dirWatcher) dirWatcher {
 		if _, ok := d.(noWatcher); !ok {
 			t.Errorf("got a %T, want no native watcher", d)
 		}
@@ -113,6 +114,7 @@ func TestUnwatchableFilesystemIsPolled(t *testing.T) {
 }
 
 func TestLinkedDirectories(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "site")
 	makeTree(t, dir, map[string]string{"sub/x.css": "x", "node_modules/pkg/a.js": "a", "sub/deep/": ""})
@@ -132,7 +134,7 @@ func TestLinkedDirectories(t *testing.T) {
 		}
 	}
 	begin := time.Now()
-	w := startWatch(t, dir, Config{Debounce: testDebounce})
+	w := startWatch(t, dir, Config{Debounce: testDebounce, holdNew: noHold})
 	t.Logf("started in %v", time.Since(begin))
 
 	t.Run("a change in a linked directory is announced under both names", func(t *testing.T) {
@@ -204,6 +206,7 @@ func TestLinkLoopsAreNotWalked(t *testing.T) {
 }
 
 func TestFolderReplaced(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		replace func(t *testing.T, dir string)
@@ -249,7 +252,7 @@ func TestFolderReplaced(t *testing.T) {
 			makeTree(t, dir, map[string]string{"index.html": "v1", "css/site.css": "x"})
 			var roots atomic.Int32
 			var logs syncLog
-			w := startWatch(t, dir, Config{OnRoot: func() { roots.Add(1) }, ErrorLog: log.New(&logs, "", 0)})
+			w := startWatch(t, dir, Config{OnRoot: func() { roots.Add(1) }, ErrorLog: log.New(&logs, "", 0), holdNew: noHold})
 
 			tt.replace(t, dir)
 			if b := w.nextWith(t, "v2.css"); !slices.Equal(b.Paths, []string{"index.html", "v2.css"}) {

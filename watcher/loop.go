@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ func newLoop(cfg Config, dir string, w dirWatcher) *loop {
 		w:         w,
 		watched:   make(map[string]bool),
 		pending:   make(map[string]bool),
-		deb:       debouncer{quiet: cfg.Debounce, hold: holdNew, maxWait: cfg.MaxWait},
+		deb:       debouncer{quiet: cfg.Debounce, hold: cmp.Or(cfg.holdNew, holdNew), maxWait: cfg.MaxWait},
 		since:     time.Now(),
 		polled:    make(map[string]map[string]entry),
 		pollEvery: cfg.Poll,

@@ -19,6 +19,7 @@ import (
 // are hidden and some editors' names are ignored, but most tools name the
 // file after the page with a random suffix, or not after it at all.
 func TestAtomicSaveIsOneChangeToTheRealFile(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		temp string
@@ -79,6 +80,7 @@ func saveAtomically(t *testing.T, dir, temp, name, content string) {
 // that a temporary file can be renamed away, still announces a file that
 // stays, once, and announces nothing for one that does not.
 func TestNewFilesAreAnnouncedOnce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	makeTree(t, dir, map[string]string{"index.html": "<p>", "site.css": "p{}"})
 	w := startWatch(t, dir, Config{Hidden: deny.Name})

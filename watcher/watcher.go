@@ -105,6 +105,12 @@ type Config struct {
 	// Zero means DefaultMaxWait.
 	MaxWait time.Duration
 
+	// holdNew replaces holdNew (300 ms), the quiet time of a batch of new
+	// files only, when not zero. The package's tests of other rules set
+	// it below Debounce, which makes such a batch close like any other,
+	// so that each new file they make does not cost them 300 ms.
+	holdNew time.Duration
+
 	// OnReady, if not nil, is called once from the watcher's goroutine after
 	// the initial walk, with the newest modification time of everything that
 	// is not ignored, Dir and directories included. Restarting on an
