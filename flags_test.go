@@ -122,17 +122,7 @@ func TestHintsPointAtTheMistake(t *testing.T) {
 		{"--spa with a --proxy for every path", []string{"--spa", "--proxy", "http://127.0.0.1:3000", dir}, "--spa and --proxy URL both given", "--proxy /api="},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runBinary(t, 5*time.Second, tc.args...)
-			if code != 1 {
-				t.Errorf("got exit code %d, want 1", code)
-			}
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			if len(lines) != 2 || !strings.HasPrefix(lines[0], "hotserve: error: ") || !strings.HasPrefix(lines[1], "hotserve: hint: ") {
-				t.Fatalf("got stderr %q, want one error line and one hint line", stderr)
-			}
-			if !strings.Contains(lines[0], tc.error) || !strings.Contains(lines[1], tc.hint) {
-				t.Errorf("got %q, want the error to mention %q and the hint %q", stderr, tc.error, tc.hint)
-			}
+			wantErrorAndHint(t, 5*time.Second, tc.args, tc.error, tc.hint)
 		})
 	}
 	t.Run("the environment variable says the same", func(t *testing.T) {

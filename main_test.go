@@ -241,6 +241,24 @@ func (p *process) running(t *testing.T) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
+// wantErrorAndHint runs the binary with args and checks that it exits 1
+// after exactly one error line mentioning errText and one hint line
+// mentioning hint.
+func wantErrorAndHint(t *testing.T, limit time.Duration, args []string, errText, hint string) {
+	t.Helper()
+	code, _, stderr := runBinary(t, limit, args...)
+	if code != 1 {
+		t.Errorf("got exit code %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "hotserve: error: ") || !strings.HasPrefix(lines[1], "hotserve: hint: ") {
+		t.Fatalf("got stderr %q, want one error line and one hint line", stderr)
+	}
+	if !strings.Contains(lines[0], errText) || !strings.Contains(lines[1], hint) {
+		t.Errorf("got %q, want the error to mention %q and the hint %q", stderr, errText, hint)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "page.html")
@@ -264,17 +282,7 @@ func TestBadInput(t *testing.T) {
 		{"a poll interval too short", []string{"--poll", "1ms", dir}, "invalid --poll", "at least 10ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runBinary(t, time.Second, tc.args...)
-			if code != 1 {
-				t.Errorf("got exit code %d, want 1", code)
-			}
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			if len(lines) != 2 || !strings.HasPrefix(lines[0], "hotserve: error: ") || !strings.HasPrefix(lines[1], "hotserve: hint: ") {
-				t.Fatalf("got stderr %q, want one error line and one hint line", stderr)
-			}
-			if !strings.Contains(lines[0], tc.error) || !strings.Contains(lines[1], tc.hint) {
-				t.Errorf("got %q, want the error to mention %q and the hint %q", stderr, tc.error, tc.hint)
-			}
+			wantErrorAndHint(t, time.Second, tc.args, tc.error, tc.hint)
 		})
 	}
 }

@@ -55,14 +55,22 @@ func TestTriggerIsLoggedLikeSIGHUP(t *testing.T) {
 	})
 }
 
-func TestSymlinkOutOfDIRIsLoggedOnce(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "site")
+// linkedOutSite makes parent/site with a link shared -> ../lib, a folder
+// beside it holding a.js, and returns parent and the site.
+func linkedOutSite(t *testing.T) (parent, dir string) {
+	t.Helper()
+	parent = t.TempDir()
+	dir = filepath.Join(parent, "site")
 	write(t, filepath.Join(dir, "index.html"), "<!doctype html><title>x</title>")
 	write(t, filepath.Join(parent, "lib", "a.js"), "a")
 	if err := os.Symlink("../lib", filepath.Join(dir, "shared")); err != nil {
 		t.Skipf("cannot make a symbolic link here: %v", err)
 	}
+	return parent, dir
+}
+
+func TestSymlinkOutOfDIRIsLoggedOnce(t *testing.T) {
+	parent, dir := linkedOutSite(t)
 	in := startInProcess(t, dir)
 	for _, p := range []string{"/shared/a.js", "/shared/a.js", "/shared/b.js", "/shared/"} {
 		resp, err := http.Get(in.url + p)
@@ -181,13 +189,7 @@ var warningCases = map[string]warningCase{
 		return in.stderr, fmt.Sprintf(`hotserve: warning: backend http://127\.0\.0\.1:%d does not answer: .+; pages wait for it \(is it running\?\)`, port)
 	}},
 	"server/security.go warnEscape: warning: %s leads out of %s (a symbolic link to %s), so requests through it get 404; to serve that folder, add --mount /%s=%s": {drive: func(t *testing.T) (*syncBuffer, string) {
-		parent := t.TempDir()
-		dir := filepath.Join(parent, "site")
-		write(t, filepath.Join(dir, "index.html"), "<!doctype html><title>x</title>")
-		write(t, filepath.Join(parent, "lib", "a.js"), "a")
-		if err := os.Symlink("../lib", filepath.Join(dir, "shared")); err != nil {
-			t.Skipf("cannot make a symbolic link here: %v", err)
-		}
+		parent, dir := linkedOutSite(t)
 		in := startInProcess(t, dir)
 		get(t, in.url+"/shared/a.js")
 		link, lib := filepath.Join(dir, "shared"), filepath.Join(parent, "lib")

@@ -15,24 +15,6 @@ import (
 	"time"
 )
 
-// hostGet asks hotserve for path with the given Host header and returns
-// the status.
-func hostGet(t *testing.T, base, path, host string) int {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 func TestListensOnLoopbackByDefault(t *testing.T) {
 	// The kernel's socket table says where hotserve listens, without
 	// sending anything to an address other than loopback.
@@ -105,7 +87,7 @@ func TestAllowHost(t *testing.T) {
 			"[::1" + "]:1":        200,
 			"rebind.evil.example": 403,
 		} {
-			if got := hostGet(t, in.url, "/", host); got != want {
+			if got := get(t, in.url+"/", "Host", host); got != want {
 				t.Errorf("Host %s: got %d, want %d", host, got, want)
 			}
 		}
@@ -116,10 +98,10 @@ func TestAllowHost(t *testing.T) {
 	t.Run("from the environment", func(t *testing.T) {
 		t.Setenv("HOTSERVE_ALLOW_HOST", "env.test")
 		in := startInProcess(t, dir)
-		if got := hostGet(t, in.url, "/", "env.test"); got != 200 {
+		if got := get(t, in.url+"/", "Host", "env.test"); got != 200 {
 			t.Errorf("got %d, want 200", got)
 		}
-		if got := hostGet(t, in.url, "/__hotserve/events", "other.test"); got != 403 {
+		if got := get(t, in.url+"/__hotserve/events", "Host", "other.test"); got != 403 {
 			t.Errorf("events for another host: got %d, want 403", got)
 		}
 	})
@@ -141,7 +123,7 @@ func TestSlowHeadersAreCut(t *testing.T) {
 	defer c.Close()
 	begin := time.Now()
 	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-	if got := hostGet(t, in.url, "/", "localhost"); got != 200 {
+	if got := get(t, in.url+"/", "Host", "localhost"); got != 200 {
 		t.Errorf("another client: got %d, want 200", got)
 	}
 	c.SetReadDeadline(time.Now().Add(12 * time.Second))
