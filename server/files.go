@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -35,10 +36,10 @@ func (fd *folder) serveFile(s *Server, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, err := open(root, name)
+	f, fi, err := open(root, name)
 	if err != nil {
 		if fd.spa && errors.Is(err, fs.ErrNotExist) && !denied(name) && appRoute(r, p) {
-			fd.serveIndex(s, w, r, root, ".")
+			fd.serveIndex(s, w, r, root, ".", nil)
 			return
 		}
 		// Denied names, escapes, loops and permission errors are all
@@ -49,11 +50,6 @@ func (fd *folder) serveFile(s *Server, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		s.notFound(w, r, fd.prefix)
-		return
-	}
 	if fi.IsDir() {
 		// The root never redirects: its base name is "/", and "//" would
 		// send the browser to another host.
@@ -65,16 +61,13 @@ func (fd *folder) serveFile(s *Server, w http.ResponseWriter, r *http.Request) {
 		}
 		if strings.HasSuffix(r.URL.Path, "/") {
 			// index.html was looked for before the folder was opened.
-			fd.serveListing(s, w, r, root, name)
+			fd.serveListing(s, w, r, root, name, f)
 			return
 		}
-		fd.serveIndex(s, w, r, root, name)
+		fd.serveIndex(s, w, r, root, name, f)
 		return
 	}
-	if !fi.Mode().IsRegular() {
-		s.notFound(w, r, fd.prefix)
-		return
-	}
+	// open returns regular files and folders only.
 	fd.serveContent(s, w, r, name, f, fi)
 }
 
@@ -91,6 +84,21 @@ var testHookBeforeOpen func(name string)
 // errNotRegular is returned by open for a named pipe, device or socket:
 // only regular files and folders are served.
 var errNotRegular = errors.New("not a regular file or folder")
+
+// checkOpened returns f, which open just opened as name, with its
+// FileInfo if it is a regular file or a folder, and closes it otherwise.
+// Its one fstat serves both this check and open's caller.
+func checkOpened(f *os.File, name string) (*os.File, fs.FileInfo, error) {
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		err = errNotRegular
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return f, fi, nil
+}
 
 // redirect answers with a relative redirect to to, a name within the
 // current folder. The "./" and the escaping keep any name, even one that
@@ -110,9 +118,9 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // serveIndex serves dir/index.html, or a listing of dir if it has none.
-func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string) {
+func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string, d *os.File) {
 	if !fd.serveIndexFile(s, w, r, root, dir) {
-		fd.serveListing(s, w, r, root, dir)
+		fd.serveListing(s, w, r, root, dir, d)
 	}
 }
 
@@ -120,13 +128,12 @@ func (fd *folder) serveIndex(s *Server, w http.ResponseWriter, r *http.Request, 
 // whether it did.
 func (fd *folder) serveIndexFile(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string) bool {
 	name := path.Join(dir, "index.html")
-	f, err := open(root, name)
+	f, fi, err := open(root, name)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() {
 		return false
 	}
 	fd.serveContent(s, w, r, name, f, fi)
@@ -237,14 +244,16 @@ func navigation(r *http.Request) bool {
 // both the link and the text. Entries that would not be served are left
 // out: denied names, and links that lead to one, out of the folder or
 // nowhere.
-func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string) {
-	d, err := open(root, dir)
-	if err != nil {
-		s.notFound(w, r, fd.prefix)
-		return
+func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request, root *tree, dir string, d *os.File) {
+	if d == nil {
+		var err error
+		if d, _, err = open(root, dir); err != nil {
+			s.notFound(w, r, fd.prefix)
+			return
+		}
+		defer d.Close()
 	}
 	entries, err := d.ReadDir(-1)
-	d.Close()
 	if err != nil {
 		s.notFound(w, r, fd.prefix)
 		return

@@ -13,28 +13,23 @@ import (
 // name is what is opened. Linux, macOS and the BSDs walk the path descriptor by
 // descriptor instead (open_unix.go), which also holds while a name is
 // swapped between a file and a link; this form checks names, then opens.
-func open(root *tree, name string) (*os.File, error) {
+func open(root *tree, name string) (*os.File, fs.FileInfo, error) {
 	if denied(name) {
-		return nil, errDenied
+		return nil, nil, errDenied
 	}
 	real, err := resolve(root.Root, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if real != name && denied(real) {
-		return nil, errDenied
+		return nil, nil, errDenied
 	}
 	if testHookBeforeOpen != nil {
 		testHookBeforeOpen(name)
 	}
 	f, err := root.Open(real)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() && !fi.IsDir() {
-		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
-	}
-	return f, nil
+	return checkOpened(f, name)
 }

@@ -29,9 +29,9 @@ import (
 // Components are opened with O_NONBLOCK, and the result is refused unless
 // fstat says it is a regular file or a folder: opening a named pipe without
 // it waits for a writer forever, and a device or socket is not a page.
-func open(root *tree, name string) (*os.File, error) {
+func open(root *tree, name string) (*os.File, fs.FileInfo, error) {
 	if denied(name) {
-		return nil, errDenied
+		return nil, nil, errDenied
 	}
 	if testHookBeforeOpen != nil {
 		testHookBeforeOpen(name)
@@ -39,21 +39,12 @@ func open(root *tree, name string) (*os.File, error) {
 	fd := -1
 	var err error
 	if cerr := root.dot.Control(func(base uintptr) { fd, err = walkOpen(int(base), name) }); cerr != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: cerr}
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: cerr}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-	}
-	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
-		unix.Close(fd)
-		return nil, &fs.PathError{Op: "open", Path: name, Err: errNotRegular}
-	}
-	return os.NewFile(uintptr(fd), name), nil
+	return checkOpened(os.NewFile(uintptr(fd), name), name)
 }
 
 // walkOpen opens name below the directory descriptor base as open
