@@ -22,27 +22,22 @@ const prescanLen = 1024
 
 // setPageType sets the Content-Type of a file that is served as text/html
 // (by its name, as http.ServeContent would type it) to pageType's, unless
-// one is set already: by the user's headers, or by an earlier call. ctype
-// is pageType's answer when the caller has it already, else "".
-// Otherwise the answer comes from types, for the file name in the folder
-// dir as fi describes it.
-func setPageType(h http.Header, types *typeCache, dir, name, ctype string, r io.ReaderAt, fi fs.FileInfo) {
+// one is set already by the user's headers. The answer comes from types,
+// for the file name in the folder dir as fi describes it.
+func setPageType(h http.Header, types *typeCache, dir, name string, r io.ReaderAt, fi fs.FileInfo) {
 	if h.Get("Content-Type") != "" {
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(mime.TypeByExtension(path.Ext(name))); mt == "text/html" {
-		if ctype == "" {
-			ctype = types.pageType(dir, name, r, fi)
-		}
-		h.Set("Content-Type", ctype)
+		h.Set("Content-Type", types.pageType(dir, name, r, fi))
 	}
 }
 
 // typeCache remembers pageType's answers for files by name, size and
 // modification time in nanoseconds, which the ETag trusts as well: a page
-// that declares no charset is read whole to see whether it is UTF-8, and a
-// big page (streamed, so not in the point cache) or one sent without the
-// script would otherwise be read once more on every request.
+// that declares no charset is read whole to see whether it is UTF-8, which
+// would otherwise happen on every request, and finding a <meta charset>
+// allocates a tokenizer.
 type typeCache struct {
 	mu sync.Mutex
 	m  map[typeKey]string

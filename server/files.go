@@ -163,13 +163,13 @@ func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request
 			return
 		}
 		defer pg.release()
-		pt, ctype, err := s.points.pointOf(&pg, cur.tag)
+		pt, err := s.points.pointOf(&pg, cur.tag)
 		if err != nil {
 			s.log.Printf("warning: %s: %v", name, err)
 			s.notFound(w, r, fd.prefix)
 			return
 		}
-		setPageType(h, &s.types, fd.dir, name, ctype, pg.src, fi)
+		setPageType(h, &s.types, fd.dir, name, pg.src, fi)
 		if pt.Reason == inject.Fragment && navigation(r) {
 			// The browser says it will show this as a page, and it will,
 			// whatever it holds; without the script the tab would never
@@ -190,8 +190,9 @@ func (fd *folder) serveContent(s *Server, w http.ResponseWriter, r *http.Request
 			s.log.Printf("warning: %s: %s; reload script not injected", name, pt.Reason)
 		}
 		f = pg.src
+	} else {
+		setPageType(h, &s.types, fd.dir, name, f, fi)
 	}
-	setPageType(h, &s.types, fd.dir, name, "", f, fi)
 	// No Last-Modified: its one-second resolution would answer a request
 	// made in the same second as an edit with a stale 304. The ETag holds
 	// the modification time in nanoseconds and the build, which every

@@ -322,12 +322,11 @@ func (s *splice) writeTo(w io.Writer, n int64) (int64, error) {
 	return written, err
 }
 
-// pointCache remembers where the tag goes in pages already seen, and their
-// Content-Type. Finding the point means tokenizing the top of the page, and
-// the tokenizer allocates a fresh 4 KB buffer every time (so does finding a
-// <meta charset>); yet a page is requested far more often than it changes.
-// inject.Find and pageType depend on nothing but the bytes of the page, so
-// the same bytes give the same answers: the cache is keyed by a hash of the
+// pointCache remembers where the tag goes in pages already seen. Finding
+// the point means tokenizing the top of the page, and the tokenizer
+// allocates a fresh 4 KB buffer every time; yet a page is requested far
+// more often than it changes. inject.Find depends on nothing but the bytes
+// of the page, so the same bytes give the same answer: the cache is keyed by a hash of the
 // whole page (of the top Find read, for a spliced page; see findSpliced),
 // never by its name or modification time, and a page edited in any way
 // that matters to the answer simply misses.
@@ -335,13 +334,7 @@ type pointCache struct {
 	seed maphash.Seed // for whole pages
 	top  maphash.Seed // for the tops of spliced pages; see findSpliced
 	mu   sync.Mutex
-	m    map[uint64]pageFacts
-}
-
-// pageFacts is what pointCache remembers of a page.
-type pageFacts struct {
-	pt    inject.Point
-	ctype string // see pageType
+	m    map[uint64]inject.Point
 }
 
 // maxCachedPage bounds the pages worth caching: hashing a page costs more
@@ -354,38 +347,37 @@ const maxCachedPage = 64 << 10
 const maxCachedPoints = 1024
 
 func newPointCache() *pointCache {
-	return &pointCache{seed: maphash.MakeSeed(), top: maphash.MakeSeed(), m: make(map[uint64]pageFacts)}
+	return &pointCache{seed: maphash.MakeSeed(), top: maphash.MakeSeed(), m: make(map[uint64]inject.Point)}
 }
 
-// find returns inject.Find's answer for page and tag and pageType's, from
-// the cache when it can. Find reads only the tag's src, which is always
+// find returns inject.Find's answer for page and tag, from the cache when
+// it can. Find reads only the tag's src, which is always
 // assets.ClientPath, so the answer does not depend on the rest of the tag
 // (build, tree, nonce) and the cache need not key on it.
-func (c *pointCache) find(page, tag []byte) (inject.Point, string, error) {
+func (c *pointCache) find(page, tag []byte) (inject.Point, error) {
 	if len(page) > maxCachedPage {
-		f, err := factsOf(page, tag)
-		return f.pt, f.ctype, err
+		return inject.Find(bytes.NewReader(page), tag)
 	}
 	key := maphash.Bytes(c.seed, page)
-	if f, ok := c.get(key); ok {
-		return f.pt, f.ctype, nil
+	if pt, ok := c.get(key); ok {
+		return pt, nil
 	}
-	f, err := factsOf(page, tag)
+	pt, err := inject.Find(bytes.NewReader(page), tag)
 	if err != nil {
-		return f.pt, f.ctype, err
+		return pt, err
 	}
-	c.put(key, f)
-	return f.pt, f.ctype, nil
+	c.put(key, pt)
+	return pt, nil
 }
 
-func (c *pointCache) get(key uint64) (pageFacts, bool) {
+func (c *pointCache) get(key uint64) (inject.Point, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f, ok := c.m[key]
 	return f, ok
 }
 
-func (c *pointCache) put(key uint64, f pageFacts) {
+func (c *pointCache) put(key uint64, f inject.Point) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= maxCachedPoints {
@@ -428,13 +420,13 @@ func (c *pointCache) findSpliced(src io.ReaderAt, size int64, tag []byte) (injec
 // findByTop is findSpliced for a page whose first spliceTop bytes are top.
 func (c *pointCache) findByTop(src io.ReaderAt, size int64, top, tag []byte) (inject.Point, error) {
 	key := maphash.Bytes(c.top, top)
-	if f, ok := c.get(key); ok {
-		return f.pt, nil
+	if pt, ok := c.get(key); ok {
+		return pt, nil
 	}
 	rest := &touched{r: io.NewSectionReader(src, spliceTop, size-spliceTop)}
 	pt, err := inject.Find(io.MultiReader(bytes.NewReader(top), rest), tag)
 	if err == nil && !rest.read {
-		c.put(key, pageFacts{pt: pt})
+		c.put(key, pt)
 	}
 	return pt, err
 }
@@ -450,20 +442,10 @@ func (t *touched) Read(p []byte) (int, error) {
 	return t.r.Read(p)
 }
 
-// pointOf returns where the tag goes in p and, for a page read whole, its
-// Content-Type ("" when not known yet).
-func (c *pointCache) pointOf(p *htmlPage, tag []byte) (inject.Point, string, error) {
+// pointOf returns where the tag goes in p.
+func (c *pointCache) pointOf(p *htmlPage, tag []byte) (inject.Point, error) {
 	if p.buf == nil {
-		pt, err := c.findSpliced(p.src, p.size, tag)
-		return pt, "", err
+		return c.findSpliced(p.src, p.size, tag)
 	}
 	return c.find(p.buf[p.room:], tag)
-}
-
-func factsOf(page, tag []byte) (pageFacts, error) {
-	pt, err := inject.Find(bytes.NewReader(page), tag)
-	if err != nil {
-		return pageFacts{}, err
-	}
-	return pageFacts{pt, pageType(bytes.NewReader(page), int64(len(page)))}, nil
 }
