@@ -360,6 +360,12 @@ func (l *loop) walk(top string, visit func(rel string, d fs.DirEntry)) error {
 			}
 			return nil
 		}
+		if d.IsDir() && rel != "." && l.hidden(rel) {
+			// Nothing below a folder that is never served (.venv,
+			// .cache) is announced or fingerprinted: no watch either.
+			// A link to it from a served name is followed as that name.
+			return fs.SkipDir
+		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			links = append(links, path)
 		}

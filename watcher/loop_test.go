@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"github.com/hotserve/hotserve/internal/deny"
 	"io"
 	"io/fs"
 	"log"
@@ -319,5 +320,43 @@ func TestRemovedDirectoriesAreUnwatched(t *testing.T) {
 				t.Fatalf("got fsnotify watching %q, want %q", got, wantList)
 			}
 		})
+	}
+}
+
+// TestWalkSkipsHiddenFolders checks that a folder hotserve never serves
+// costs no watch, nor does anything below it, while .well-known, which is
+// served, and a served link into a hidden folder are watched.
+func TestWalkSkipsHiddenFolders(t *testing.T) {
+	dir := t.TempDir()
+	makeTree(t, dir, map[string]string{
+		"index.html":         "x",
+		".venv/lib/site.py":  "x",
+		".cache/a/b/c":       "x",
+		".well-known/a.txt":  "x",
+		".build/pub/app.css": "x",
+	})
+	if err := os.Symlink(".build/pub", filepath.Join(dir, "pub")); err != nil {
+		t.Skipf("cannot create symlinks: %v", err)
+	}
+	fw := &fakeWatcher{}
+	l := newLoop(Config{Hidden: deny.Name}, dir, fw)
+	if err := l.walk(dir, func(string, fs.DirEntry) {}); err != nil {
+		t.Fatal(err)
+	}
+	var added []string
+	for _, a := range fw.added {
+		rel, _ := filepath.Rel(dir, a)
+		added = append(added, filepath.ToSlash(rel))
+	}
+	if want := []string{".", ".well-known", "pub"}; !slices.Equal(added, want) {
+		t.Errorf("got watches %q, want %q", added, want)
+	}
+
+	// With real events, a change below the hidden folder is announced
+	// under the served link's name.
+	w := startWatch(t, dir, Config{Hidden: deny.Name, Debounce: testDebounce})
+	write(t, dir, ".build/pub/app.css", "y")
+	if b := w.next(t); !slices.Equal(b.Paths, []string{"pub/app.css"}) {
+		t.Errorf("got batch %q, want [pub/app.css]", b.Paths)
 	}
 }
