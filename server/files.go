@@ -274,10 +274,13 @@ func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request
 			continue // never served
 		}
 		if e.Type()&fs.ModeSymlink != 0 {
-			real, err := resolve(root.Root, path.Join(dir, n))
-			if err != nil || denied(real) {
+			// Listed only if a request for it would be served: open
+			// applies every rule to every name the link leads through.
+			lf, _, err := open(root, path.Join(dir, n))
+			if err != nil {
 				continue
 			}
+			lf.Close()
 		}
 		if e.IsDir() {
 			n += "/"

@@ -240,6 +240,7 @@ func TestSecretsAreNeverServed(t *testing.T) {
 		"list/gitdir":         "../.git",
 		"list/escape":         "../..",
 		"list/index-is-a-key": "x.key",
+		"list/via-dot.txt":    "../.git/../list/plain.txt",
 		"in-dir":              "list",
 	} {
 		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
@@ -278,6 +279,7 @@ func TestSecretsAreNeverServed(t *testing.T) {
 		{"a file through a link to .git", "/list/gitdir/config", 404},
 		{"a file through a linked folder and a link to a key", "/in-dir/cert-link.txt", 404},
 		{"a listing through a link out of the folder", "/list/escape/", 404},
+		{"a plain file through a link that passes a dot-folder", "/list/via-dot.txt", 404},
 		{".well-known", "/.well-known/security.txt", 200},
 		{"a link to a plain file", "/list/fine-link.txt", 200},
 		{"a plain file through a linked folder", "/in-dir/plain.txt", 200},
@@ -294,7 +296,7 @@ func TestSecretsAreNeverServed(t *testing.T) {
 	}
 	t.Run("a listing hides what is not served", func(t *testing.T) {
 		r := get(t, base+"/list/")
-		for _, hidden := range []string{".env", "x.key", "cert-link.txt", "innocent-link", "gitdir", "escape", "index-is-a-key"} {
+		for _, hidden := range []string{".env", "x.key", "cert-link.txt", "innocent-link", "gitdir", "escape", "index-is-a-key", "via-dot.txt"} {
 			if strings.Contains(r.body, hidden) {
 				t.Errorf("listing shows %s: %s", hidden, r.body)
 			}
