@@ -401,14 +401,7 @@ func waitingPage(target *url.URL) string {
 // up reports whether the backend accepts connections. A connection is what
 // "back" means here: an app listens once it is ready to serve.
 func (px *proxy) up(ctx context.Context) bool {
-	host := px.target.Host
-	if px.target.Port() == "" {
-		port := "80"
-		if px.target.Scheme == "https" {
-			port = "443"
-		}
-		host = net.JoinHostPort(px.target.Hostname(), port)
-	}
+	host := net.JoinHostPort(px.target.Hostname(), portOf(px.target.Scheme, px.target))
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	var d net.Dialer
