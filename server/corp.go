@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,14 +38,19 @@ func fromThisMachine(r *http.Request) bool {
 }
 
 // loopbackName reports whether host, without brackets or port, is one that
-// always means this machine.
+// always means this machine: what loopback takes, in any case and with a
+// trailing dot, and names under localhost too. An IPv6 address with a zone
+// ("::1%lo"), which loopback takes, is not one here.
 func loopbackName(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return localhostName(host) || (!strings.Contains(host, "%") && loopback(host))
+}
+
+// localhostName reports whether host, in lower case and without a trailing
+// dot, is localhost or a name under it: names that resolve to loopback
+// without asking DNS (RFC 6761), so an attacker cannot rebind them.
+func localhostName(host string) bool {
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // resourcePolicy is the Cross-Origin-Resource-Policy for a response to r.

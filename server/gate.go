@@ -100,10 +100,3 @@ func (g *gate) stop() {
 	g.mu.Unlock()
 	g.wg.Wait()
 }
-
-// held reports whether an announcement waits for the backend; for tests.
-func (g *gate) waiting() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.held != nil
-}

@@ -259,15 +259,11 @@ func (px *proxy) fail(s *Server, w http.ResponseWriter, r *http.Request, err err
 	page := r.Method == http.MethodGet && wantsPage(r)
 	switch {
 	case untrusted && page:
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, untrustedPage(px.target))
+		writePage(w, r, http.StatusBadGateway, untrustedPage(px.target))
 	case untrusted:
 		http.Error(w, "502 bad gateway: the backend's certificate is not trusted; "+untrustedHint, http.StatusBadGateway)
 	case page && !s.opts.NoReload:
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, waitingPage(px.target))
+		writePage(w, r, http.StatusBadGateway, waitingPage(px.target))
 	default:
 		http.Error(w, "502 bad gateway: the backend does not answer", http.StatusBadGateway)
 	}
@@ -283,7 +279,7 @@ func untrustedPage(target *url.URL) string {
 	t := html.EscapeString(target.Redacted())
 	return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Certificate of ` + t + ` not trusted</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;margin:3em auto;max-width:40em;color:#333}</style>
+` + errorStyle + `
 </head><body><h1>Certificate of ` + t + ` not trusted</h1>
 <p>` + html.EscapeString(untrustedHint) + `.</p>
 </body></html>
@@ -395,7 +391,7 @@ func waitingPage(target *url.URL) string {
 	return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Waiting for ` + t + `</title>
 <script src="` + Prefix + `waiting.js" async></script>
-<style>body{font:16px/1.5 system-ui,sans-serif;margin:3em auto;max-width:40em;color:#333}</style>
+` + errorStyle + `
 </head><body><h1>Waiting for ` + t + `</h1>
 <p>hotserve could not reach the backend. This page reloads by itself as soon as it answers.</p>
 </body></html>
@@ -405,14 +401,7 @@ func waitingPage(target *url.URL) string {
 // up reports whether the backend accepts connections. A connection is what
 // "back" means here: an app listens once it is ready to serve.
 func (px *proxy) up(ctx context.Context) bool {
-	host := px.target.Host
-	if px.target.Port() == "" {
-		port := "80"
-		if px.target.Scheme == "https" {
-			port = "443"
-		}
-		host = net.JoinHostPort(px.target.Hostname(), port)
-	}
+	host := net.JoinHostPort(px.target.Hostname(), portOf(px.target.Scheme, px.target))
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	var d net.Dialer

@@ -43,7 +43,7 @@ func (s *Server) hostAllowed(hostport string) int {
 		return http.StatusOK
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if localhostName(host) {
 		return http.StatusOK
 	}
 	for _, a := range s.opts.AllowedHosts {
