@@ -208,7 +208,12 @@ func (iw *injectWriter) inject(pr *io.PipeReader, enc string) error {
 	h := iw.w.Header()
 	out := &flushWriter{w: iw.w, rc: http.NewResponseController(iw.w), header: func() { iw.sent = true; iw.w.WriteHeader(iw.code) }}
 	cur := iw.s.events.cur.Load()
-	tag := assets.TagWithTree(cur.build, cur.tree, cspNonce(h))
+	// The tag is built anew only for a page whose own policy names
+	// another nonce than the one the current tag carries.
+	tag := cur.tag
+	if n := cspNonce(h); n != iw.s.events.nonce {
+		tag = assets.TagWithTree(cur.build, cur.tree, n)
+	}
 	_, err = inject.Stream(out, in, tag, func(p inject.Point) bool {
 		in.decided()
 		ok := p.OK || p.Reason == inject.Fragment && navigation(iw.r)
