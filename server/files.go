@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hotserve/hotserve/internal/deny"
 	"html"
 	"io/fs"
 	"net/http"
@@ -270,7 +271,7 @@ func (fd *folder) serveListing(s *Server, w http.ResponseWriter, r *http.Request
 	fmt.Fprintf(&b, "<title>%s</title></head>\n<body><h1>%s</h1>\n<ul>\n", title, title)
 	for _, e := range entries {
 		n := e.Name()
-		if denied(n) || e.Type()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeIrregular) != 0 {
+		if denied(n) || deny.Irregular(e.Type()) {
 			continue // never served
 		}
 		if e.Type()&fs.ModeSymlink != 0 {

@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"encoding/binary"
+	"github.com/hotserve/hotserve/internal/deny"
 	"hash/fnv"
 	"io/fs"
 	"strings"
@@ -66,8 +67,6 @@ func (f *fingerprint) remove(rel string) {
 }
 
 // irregular reports whether fi is a named pipe, socket or device: never
-// served, so never announced or counted. Only its metadata is ever read;
-// nothing here opens a file.
-func irregular(fi fs.FileInfo) bool {
-	return fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
-}
+// served (deny.Irregular), so never announced or counted. Only its metadata
+// is ever read; nothing here opens a file.
+func irregular(fi fs.FileInfo) bool { return deny.Irregular(fi.Mode()) }

@@ -4,9 +4,17 @@
 package deny
 
 import (
+	"io/fs"
 	"runtime"
 	"strings"
 )
+
+// Irregular reports whether a file of type m is never served, whatever its
+// name: a named pipe, socket or device is not a page, and opening a pipe
+// could wait forever.
+func Irregular(m fs.FileMode) bool {
+	return m&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
+}
 
 // secretSuffixes are the extensions of key and certificate files, which are
 // never served.
