@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/hotserve/hotserve/internal/deny"
 	"html"
 	"io/fs"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hotserve/hotserve/inject"
+	"github.com/hotserve/hotserve/internal/deny"
 )
 
 var zeroTime time.Time

@@ -2,10 +2,11 @@ package watcher
 
 import (
 	"encoding/binary"
-	"github.com/hotserve/hotserve/internal/deny"
 	"hash/fnv"
 	"io/fs"
 	"strings"
+
+	"github.com/hotserve/hotserve/internal/deny"
 )
 
 // fingerprint sums a hash of the path, size and modification time of every
