@@ -1,7 +1,6 @@
 package watcher
 
 import (
-	"github.com/hotserve/hotserve/internal/deny"
 	"io"
 	"io/fs"
 	"log"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/hotserve/hotserve/internal/deny"
 )
 
 func TestIgnored(t *testing.T) {
